@@ -1,0 +1,275 @@
+"""The collector seam: what a collector is given, what it may yield, and how collectors are found.
+
+A collector reads one file at a time and yields observations. It never executes, imports or
+deserializes what it reads. Anything it cannot do it raises as :class:`CollectorError` (or any
+exception: the pipeline records it as a scan error and carries on with the next file).
+
+Observations are of four kinds:
+
+* :class:`~aispm.model.Asset` and :class:`~aispm.model.Relation`: facts, merged by id across files;
+* :class:`ModelMention`: a string that *may* name a model; the pipeline decides, with one classifier
+  for every source (catalog + provider context + syntax), and resolves env-var indirection;
+* :class:`EnvBinding`: an environment variable given a value somewhere in the tree (``.env``,
+  compose, Kubernetes, Helm values, tfvars), used to resolve mentions that go through a variable.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+
+from aispm.model import JSON, Asset, ErrorKind, Location, Relation, Scope
+
+#: Default ceiling for files a text collector reads whole.
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+
+
+class PluginError(Exception):
+    """A registered collector or check cannot be loaded."""
+
+
+class CollectorError(Exception):
+    """A collector could not read or understand a file. Becomes a recorded scan error."""
+
+    def __init__(self, message: str, kind: ErrorKind = ErrorKind.PARSE) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMention:
+    """A candidate model reference, found in code or configuration.
+
+    Exactly one of ``value`` (the literal text) or ``env_var`` (a variable the value comes from)
+    is the usual case; both may be set when the code gives a default
+    (``os.getenv("MODEL", "gpt-4o")``, ``${MODEL:-gpt-4o}``).
+
+    ``provider`` is the provider the context implies (the SDK imported, the client built, the
+    base URL), or None. ``via`` says how it was found: the keyword or call (``model=``,
+    ``from_pretrained``, ``pipeline``, ``load_dataset``, ``env:MODEL_ID``, ``--model``...).
+    ``strong`` is True where the position itself means "this is a model id" (``from_pretrained``'s
+    first argument, ``--model`` of a serving command) rather than a string that merely sits near
+    an SDK. ``dataset`` marks dataset references (``load_dataset``).
+    ``owner`` is the id of the asset that uses the model (an ai-sdk-usage, a notebook, a service),
+    linked to the model with ``uses-model`` (or ``trained-on`` for datasets).
+    """
+
+    location: Location
+    via: str
+    value: str | None = None
+    env_var: str | None = None
+    provider: str | None = None
+    strong: bool = False
+    dataset: bool = False
+    owner: str | None = None
+    revision: str | None = None
+    properties: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvBinding:
+    """An environment variable set to a value in the tree (``MODEL_ID=...`` in a ``.env``)."""
+
+    name: str
+    value: str
+    location: Location
+
+
+Observation = Asset | Relation | ModelMention | EnvBinding
+
+
+class SourceFile:
+    """One file of a target, as a collector sees it. Reading is lazy, bounded and cached."""
+
+    __slots__ = ("_bytes", "abs_path", "path", "scope", "size")
+
+    def __init__(self, abs_path: Path, path: str, size: int, scope: Scope) -> None:
+        self.abs_path = abs_path
+        #: Path relative to the scanned target, POSIX separators.
+        self.path = path
+        self.size = size
+        self.scope = scope
+        self._bytes: bytes | None = None
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.path).suffix.lower()
+
+    def loc(self, line: int | None = None) -> Location:
+        return Location(path=self.path, line=line)
+
+    def read_bytes(self, limit: int = MAX_TEXT_BYTES) -> bytes:
+        """The whole file, or a CollectorError(LIMIT) when it is larger than ``limit``."""
+        if self.size > limit:
+            raise CollectorError(f"file is {self.size} bytes, over the {limit}-byte limit", ErrorKind.LIMIT)
+        if self._bytes is None:
+            try:
+                with open(self.abs_path, "rb") as fh:
+                    self._bytes = fh.read(limit + 1)
+            except OSError as exc:
+                raise CollectorError(f"cannot read: {exc.strerror or exc}", ErrorKind.READ) from exc
+            if len(self._bytes) > limit:
+                raise CollectorError(f"file grew past the {limit}-byte limit", ErrorKind.LIMIT)
+        return self._bytes
+
+    def read_head(self, n: int) -> bytes:
+        """The first ``n`` bytes, without reading the rest."""
+        if self._bytes is not None:
+            return self._bytes[:n]
+        try:
+            with open(self.abs_path, "rb") as fh:
+                return fh.read(n)
+        except OSError as exc:
+            raise CollectorError(f"cannot read: {exc.strerror or exc}", ErrorKind.READ) from exc
+
+    def read_text(self, limit: int = MAX_TEXT_BYTES) -> str:
+        """The file decoded as UTF-8 (a BOM is dropped; undecodable bytes become U+FFFD)."""
+        data = self.read_bytes(limit)
+        if b"\x00" in data[:8192]:
+            raise CollectorError("binary content where text was expected", ErrorKind.PARSE)
+        return data.decode("utf-8-sig", errors="replace")
+
+
+class Collector(ABC):
+    """A source of observations. Subclasses set ``name`` and ``version`` and implement two methods.
+
+    ``version`` is part of the cache key: bump it whenever what the collector yields for the same
+    bytes changes.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+
+    @abstractmethod
+    def wants(self, file: SourceFile) -> bool:
+        """Whether this collector reads ``file``. Cheap: decide by name, or by a short head read."""
+
+    @abstractmethod
+    def collect(self, file: SourceFile) -> Iterable[Observation]:
+        """Yield what ``file`` holds. Raise CollectorError for what cannot be read or parsed."""
+
+
+COLLECTOR_GROUP = "aispm.collectors"
+
+
+def load_collectors(names: Iterable[str] | None = None) -> list[Collector]:
+    """Instantiate every registered collector (built-ins and plugins alike), sorted by name."""
+    wanted = set(names) if names is not None else None
+    found: dict[str, Collector] = {}
+    for ep in entry_points(group=COLLECTOR_GROUP):
+        if wanted is not None and ep.name not in wanted:
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:
+            raise PluginError(f"cannot load collector {ep.name!r} ({ep.value}): {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, Collector)):
+            raise TypeError(f"entry point {ep.name!r} in {COLLECTOR_GROUP} is not a Collector subclass")
+        found[ep.name] = cls()
+    if wanted is not None and (missing := wanted - set(found)):
+        raise KeyError(f"unknown collector(s): {', '.join(sorted(missing))}")
+    return [found[k] for k in sorted(found)]
+
+
+_SCOPE_DIRS: dict[str, Scope] = {
+    "test": Scope.TEST,
+    "tests": Scope.TEST,
+    "testing": Scope.TEST,
+    "__tests__": Scope.TEST,
+    "spec": Scope.TEST,
+    "specs": Scope.TEST,
+    "fixtures": Scope.TEST,
+    "example": Scope.EXAMPLE,
+    "examples": Scope.EXAMPLE,
+    "sample": Scope.EXAMPLE,
+    "samples": Scope.EXAMPLE,
+    "demo": Scope.EXAMPLE,
+    "demos": Scope.EXAMPLE,
+    "cookbook": Scope.EXAMPLE,
+    "docs": Scope.DOCS,
+    "doc": Scope.DOCS,
+    "node_modules": Scope.VENDORED,
+    "vendor": Scope.VENDORED,
+    "vendored": Scope.VENDORED,
+    "third_party": Scope.VENDORED,
+    "site-packages": Scope.VENDORED,
+    ".venv": Scope.VENDORED,
+    "venv": Scope.VENDORED,
+}
+
+
+def scope_of(path: str) -> Scope:
+    """The scope a relative path implies. Vendored wins over everything, then the first match."""
+    parts = path.split("/")
+    dirs = [p.lower() for p in parts[:-1]]
+    scopes = [_SCOPE_DIRS[d] for d in dirs if d in _SCOPE_DIRS]
+    if Scope.VENDORED in scopes:
+        return Scope.VENDORED
+    if scopes:
+        return scopes[0]
+    stem = parts[-1].lower()
+    if stem.startswith("test_") or stem.endswith(
+        ("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")
+    ):
+        return Scope.TEST
+    return Scope.PRODUCTION
+
+
+def relpath(path: Path, root: Path) -> str:
+    return PurePosixPath(os.path.relpath(path, root).replace(os.sep, "/")).as_posix()
+
+
+def observation_to_dict(obs: Observation) -> dict[str, JSON]:
+    """A JSON form of an observation, for the per-file cache."""
+    if isinstance(obs, Asset):
+        return {"t": "asset", **obs.to_dict()}
+    if isinstance(obs, Relation):
+        return {"t": "relation", **obs.to_dict()}
+    if isinstance(obs, EnvBinding):
+        return {"t": "env", "name": obs.name, "value": obs.value, "location": obs.location.to_dict()}
+    return {
+        "t": "mention",
+        "location": obs.location.to_dict(),
+        "via": obs.via,
+        "value": obs.value,
+        "env_var": obs.env_var,
+        "provider": obs.provider,
+        "strong": obs.strong,
+        "dataset": obs.dataset,
+        "owner": obs.owner,
+        "revision": obs.revision,
+        "properties": dict(obs.properties),
+    }
+
+
+def observation_from_dict(data: Mapping[str, JSON]) -> Observation:
+    t = data["t"]
+    if t == "asset":
+        return Asset.from_dict(data)
+    if t == "relation":
+        return Relation.from_dict(data)
+    if t == "env":
+        return EnvBinding(data["name"], data["value"], Location.from_dict(data["location"]))
+    if t == "mention":
+        return ModelMention(
+            location=Location.from_dict(data["location"]),
+            via=data["via"],
+            value=data.get("value"),
+            env_var=data.get("env_var"),
+            provider=data.get("provider"),
+            strong=bool(data.get("strong")),
+            dataset=bool(data.get("dataset")),
+            owner=data.get("owner"),
+            revision=data.get("revision"),
+            properties=dict(data.get("properties") or {}),
+        )
+    raise ValueError(f"unknown observation type {t!r}")

@@ -1,0 +1,431 @@
+"""One scan, end to end: walk the targets, run collectors, resolve, merge, run checks.
+
+The pipeline is the only place that knows the order of the stages; collectors and checks know
+nothing of each other. Everything here is deterministic for a given tree: files are visited in
+sorted order and every merge is keyed by stable ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Protocol, TypeVar
+
+from aispm import __version__
+from aispm.analysis.model_ids import identify_dataset, identify_model
+from aispm.assets import SAAS_PROVIDERS, dataset_asset, model_asset, provider_asset
+from aispm.checks.base import Check, NotAssessable, load_checks
+from aispm.collectors.base import (
+    Collector,
+    CollectorError,
+    EnvBinding,
+    ModelMention,
+    Observation,
+    SourceFile,
+    load_collectors,
+    observation_from_dict,
+    observation_to_dict,
+    scope_of,
+)
+from aispm.inventory import Inventory, merge_assets
+from aispm.model import (
+    JSON,
+    Asset,
+    CheckRun,
+    ErrorKind,
+    Finding,
+    Relation,
+    RelationKind,
+    ScanError,
+    ScanInfo,
+    ScanResult,
+    Scope,
+)
+
+_T = TypeVar("_T")
+
+#: Directories that hold version-control internals, not sources. Skipped and counted in stats.
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+#: Files above this size are hashed for the cache by (size, mtime) instead of by content.
+CONTENT_HASH_LIMIT = 1024 * 1024
+
+
+class ObservationCache(Protocol):
+    """Per-file observations from earlier scans, keyed by content and collector versions."""
+
+    def get_many(self, keys: Sequence[str]) -> Mapping[str, list[dict[str, JSON]]]: ...
+
+    def put_many(self, entries: Mapping[str, list[dict[str, JSON]]]) -> None: ...
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class ScanOptions:
+    """How to scan. ``collectors``/``checks``: registered names, or instances to use as they are;
+    None means every registered one."""
+
+    collectors: Sequence[str | Collector] | None = None
+    checks: Sequence[str | Check] | None = None
+    max_files: int = 200_000
+    cache: ObservationCache | None = None
+    progress: ProgressFn | None = None
+
+
+@dataclass
+class _Walk:
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def scan(targets: Sequence[Path], options: ScanOptions | None = None) -> ScanResult:
+    """Scan ``targets`` (directories or files) and return the whole result. Never raises for bad input."""
+    opts = options or ScanOptions()
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    collectors = _pick(opts.collectors, load_collectors)
+    checks = _pick(opts.checks, load_checks)
+
+    walk = _walk_targets(targets, opts.max_files)
+    observations, errors, cstats = _collect(walk.files, collectors, opts)
+    errors.extend(walk.errors)
+
+    assets, relations = _resolve(observations)
+    inventory = Inventory(merge_assets(assets), relations)
+    findings, check_runs, check_errors = run_checks(checks, inventory)
+    errors.extend(check_errors)
+
+    finished = datetime.now(UTC)
+    info = ScanInfo(
+        id=str(uuid.uuid4()),
+        started_at=started.isoformat(),
+        finished_at=finished.isoformat(),
+        targets=tuple(_target_label(t) for t in targets),
+        tool_version=__version__,
+        collectors=tuple(c.name for c in collectors),
+        stats={
+            "files_seen": len(walk.files),
+            "files_read": cstats["files_read"],
+            "cache_hits": cstats["cache_hits"],
+            "skipped": dict(sorted(walk.skipped.items())),
+            "duration_s": round(time.perf_counter() - t0, 3),
+        },
+    )
+    return ScanResult(
+        info=info,
+        assets=inventory.assets,
+        relations=inventory.relations,
+        findings=tuple(sorted(findings, key=_finding_order)),
+        errors=tuple(sorted(set(errors))),
+        check_runs=tuple(check_runs),
+    )
+
+
+def _pick(
+    chosen: Sequence[str | _T] | None, load: Callable[[Iterable[str] | None], list[_T]]
+) -> list[_T]:
+    if chosen is None:
+        return load(None)
+    names = [c for c in chosen if isinstance(c, str)]
+    instances = [c for c in chosen if not isinstance(c, str)]
+    return instances + (load(names) if names else [])
+
+
+def _target_label(target: Path) -> str:
+    return target.name or str(target)
+
+
+def _walk_targets(targets: Sequence[Path], max_files: int) -> _Walk:
+    """Every regular file under the targets, sorted. Symlinks are not followed; VCS dirs are skipped.
+
+    With several targets, each one's paths are prefixed with its name so they cannot collide.
+    """
+    walk = _Walk()
+    prefix_needed = len(targets) > 1
+    for target in targets:
+        label = _target_label(target)
+        root = target.resolve() if not target.is_symlink() else target
+        if not root.exists():
+            walk.errors.append(ScanError(str(target), "walk", ErrorKind.READ, "target does not exist"))
+            continue
+        if root.is_file():
+            rel = root.name
+            files: Iterable[tuple[Path, str, int]] = [(root, rel, root.stat().st_size)]
+        else:
+            files = _walk_dir(root, walk)
+        for abs_path, rel, size in files:
+            if len(walk.files) >= max_files:
+                walk.errors.append(
+                    ScanError(label, "walk", ErrorKind.LIMIT, f"stopped after {max_files} files (max_files)")
+                )
+                return walk
+            path = f"{label}/{rel}" if prefix_needed else rel
+            walk.files.append(SourceFile(abs_path, path, size, scope_of(rel)))
+    return walk
+
+
+def _walk_dir(root: Path, walk: _Walk) -> Iterator[tuple[Path, str, int]]:
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as exc:
+            walk.errors.append(ScanError(_rel(Path(d), root), "walk", ErrorKind.READ, f"cannot list: {exc}"))
+            continue
+        subdirs: list[Path] = []
+        for e in entries:
+            try:
+                if e.is_symlink():
+                    walk.skipped["symlinks (not followed)"] += 1
+                elif e.is_dir(follow_symlinks=False):
+                    if e.name in VCS_DIRS:
+                        walk.skipped[f"{e.name} directories (version-control metadata)"] += 1
+                    else:
+                        subdirs.append(Path(e.path))
+                elif e.is_file(follow_symlinks=False):
+                    yield Path(e.path), _rel(Path(e.path), root), e.stat(follow_symlinks=False).st_size
+                else:
+                    walk.skipped["special files (sockets, fifos, devices)"] += 1
+            except OSError as exc:
+                walk.errors.append(ScanError(_rel(Path(e.path), root), "walk", ErrorKind.READ, str(exc)))
+        stack.extend(reversed(subdirs))
+
+
+def _rel(path: Path, root: Path) -> str:
+    return PurePosixPath(os.path.relpath(path, root).replace(os.sep, "/")).as_posix()
+
+
+def _collect(
+    files: Sequence[SourceFile], collectors: Sequence[Collector], opts: ScanOptions
+) -> tuple[list[Observation], list[ScanError], dict[str, int]]:
+    observations: list[Observation] = []
+    errors: list[ScanError] = []
+    stats = {"files_read": 0, "cache_hits": 0}
+    plan: list[tuple[SourceFile, list[Collector]]] = []
+    for f in files:
+        wanting: list[Collector] = []
+        for c in collectors:
+            try:
+                if c.wants(f):
+                    wanting.append(c)
+            except Exception as exc:
+                errors.append(
+                    ScanError(f.path, c.name, ErrorKind.INTERNAL, f"wants() failed: {_describe(exc)}")
+                )
+        if wanting:
+            plan.append((f, wanting))
+    stats["files_read"] = len(plan)
+
+    keys: dict[int, str] = {}
+    cached: Mapping[str, list[dict[str, JSON]]] = {}
+    if opts.cache is not None:
+        for i, (f, wanting) in enumerate(plan):
+            key = _cache_key(f, wanting)
+            if key is not None:
+                keys[i] = key
+        cached = opts.cache.get_many(list(keys.values()))
+    fresh: dict[str, list[dict[str, JSON]]] = {}
+
+    total = len(plan)
+    for i, (f, wanting) in enumerate(plan):
+        key = keys.get(i)
+        if key is not None and key in cached:
+            observations.extend(observation_from_dict(d) for d in cached[key])
+            stats["cache_hits"] += 1
+        else:
+            file_obs: list[Observation] = []
+            file_ok = True
+            for c in wanting:
+                try:
+                    for obs in c.collect(f):
+                        file_obs.append(obs)
+                except CollectorError as exc:
+                    file_ok = False
+                    errors.append(ScanError(f.path, c.name, exc.kind, str(exc)))
+                except RecursionError:
+                    file_ok = False
+                    errors.append(ScanError(f.path, c.name, ErrorKind.LIMIT, "nesting too deep to analyse"))
+                except Exception as exc:
+                    file_ok = False
+                    errors.append(ScanError(f.path, c.name, ErrorKind.INTERNAL, _describe(exc)))
+            observations.extend(file_obs)
+            # Only files read cleanly are cached, so a file that failed is retried (and reported) next time.
+            if key is not None and file_ok:
+                fresh[key] = [observation_to_dict(o) for o in file_obs]
+        if opts.progress is not None:
+            opts.progress(i + 1, total)
+    if opts.cache is not None and fresh:
+        opts.cache.put_many(fresh)
+    return observations, errors, stats
+
+
+def _cache_key(f: SourceFile, collectors: Sequence[Collector]) -> str | None:
+    h = hashlib.blake2b(digest_size=20)
+    h.update(__version__.encode())
+    for c in collectors:
+        h.update(f"\x1f{c.name}:{c.version}".encode())
+    h.update(f"\x1e{f.path}\x1e{int(f.scope.rank)}\x1e".encode())
+    try:
+        if f.size <= CONTENT_HASH_LIMIT:
+            h.update(f.read_bytes(CONTENT_HASH_LIMIT))
+        else:
+            st = f.abs_path.stat()
+            h.update(f"{f.abs_path}\x1f{st.st_size}\x1f{st.st_mtime_ns}".encode())
+    except (OSError, CollectorError):
+        return None
+    return h.hexdigest()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _resolve(observations: Iterable[Observation]) -> tuple[list[Asset], list[Relation]]:
+    """Turn mentions into model and dataset assets, resolving env-var indirection."""
+    assets: list[Asset] = []
+    relations: list[Relation] = []
+    mentions: list[ModelMention] = []
+    bindings: dict[str, list[EnvBinding]] = defaultdict(list)
+    for obs in observations:
+        if isinstance(obs, Asset):
+            assets.append(obs)
+        elif isinstance(obs, Relation):
+            relations.append(obs)
+        elif isinstance(obs, ModelMention):
+            mentions.append(obs)
+        else:
+            bindings[obs.name].append(obs)
+    for m in mentions:
+        for value, resolved_from in _candidate_values(m, bindings):
+            made = _assets_for_mention(m, value, resolved_from)
+            if made is None:
+                continue
+            new_assets, new_relations = made
+            assets.extend(new_assets)
+            relations.extend(new_relations)
+    return assets, relations
+
+
+def _candidate_values(
+    m: ModelMention, bindings: Mapping[str, list[EnvBinding]]
+) -> list[tuple[str, EnvBinding | None]]:
+    """The values a mention can take: its literal, or every value its variable is bound to.
+
+    A variable bound in several places (``.env`` and compose, say) may name several models; each is
+    a real deployment option, so each is kept. Where nothing binds it, the code's default stands.
+    """
+    if m.env_var is None:
+        return [(m.value, None)] if m.value else []
+    bound = bindings.get(m.env_var, [])
+    if bound:
+        seen: dict[str, EnvBinding] = {}
+        for b in sorted(bound, key=lambda b: (-_shared_prefix(b.location.path, m.location.path), b.location)):
+            seen.setdefault(b.value, b)
+        return [(v, b) for v, b in seen.items()]
+    return [(m.value, None)] if m.value else []
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    pa, pb = a.split("/")[:-1], b.split("/")[:-1]
+    n = 0
+    for x, y in zip(pa, pb, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _assets_for_mention(
+    m: ModelMention, value: str, resolved_from: EnvBinding | None
+) -> tuple[list[Asset], list[Relation]] | None:
+    scope = scope_of(m.location.path)
+    props: dict[str, JSON] = {"via": m.via, **m.properties}
+    if m.env_var:
+        props["env_var"] = m.env_var
+    if resolved_from is not None:
+        props["resolved_from"] = resolved_from.location.to_dict()
+    assets: list[Asset] = []
+    relations: list[Relation] = []
+    if m.dataset:
+        name = identify_dataset(value, via=m.via)
+        if name is None:
+            return None
+        source = str(m.properties.get("source", "huggingface"))
+        ds = dataset_asset(name, source, m.location, scope, via=m.via)
+        assets.append(ds)
+        if m.owner:
+            relations.append(Relation(m.owner, ds.id, RelationKind.READS))
+        return assets, relations
+    ident = identify_model(value, provider=m.provider, via=m.via, strong=m.strong)
+    if ident is None:
+        return None
+    props["catalog"] = ident.known
+    props["basis"] = ident.basis
+    model = model_asset(ident.name, ident.provider, m.location, scope, revision=m.revision, properties=props)
+    assets.append(model)
+    if m.owner:
+        relations.append(Relation(m.owner, model.id, RelationKind.USES_MODEL))
+    if ident.provider in SAAS_PROVIDERS:
+        prov = provider_asset(ident.provider, m.location, scope)
+        assets.append(prov)
+        relations.append(Relation(model.id, prov.id, RelationKind.DEPENDS_ON))
+        if m.owner:
+            relations.append(Relation(m.owner, prov.id, RelationKind.CALLS_PROVIDER))
+    return assets, relations
+
+
+def run_checks(
+    checks: Sequence[Check], inventory: Inventory
+) -> tuple[list[Finding], list[CheckRun], list[ScanError]]:
+    """Run every check over the assets of its kinds. A check that breaks is recorded, never fatal."""
+    findings: dict[str, Finding] = {}
+    runs: list[CheckRun] = []
+    errors: list[ScanError] = []
+    for check in checks:
+        assessed = failed = not_assessed = 0
+        reasons: set[str] = set()
+        for asset in inventory.of_kind(*check.meta.asset_kinds):
+            try:
+                produced = list(check.evaluate(asset, inventory))
+            except NotAssessable as exc:
+                not_assessed += 1
+                reasons.add(str(exc))
+                continue
+            except Exception as exc:
+                not_assessed += 1
+                reasons.add("check failed")
+                path = asset.location.path if asset.location else ""
+                errors.append(ScanError(path, check.meta.id, ErrorKind.INTERNAL, _describe(exc)))
+                continue
+            assessed += 1
+            if produced:
+                failed += 1
+            for f in produced:
+                findings.setdefault(f.fingerprint, f)
+        runs.append(CheckRun(check.meta.id, assessed, failed, not_assessed, "; ".join(sorted(reasons))))
+    return list(findings.values()), runs, errors
+
+
+def _finding_order(f: Finding) -> tuple[int, str, str, int, str]:
+    loc = f.location
+    return (
+        -f.severity.rank,
+        f.check_id,
+        loc.path if loc else "",
+        (loc.line or 0) if loc else 0,
+        f.fingerprint,
+    )
+
+
+__all__ = ["ScanOptions", "Scope", "run_checks", "scan"]

@@ -1,0 +1,151 @@
+"""The pipeline end to end, with small test collectors (the built-ins have their own tests)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from aispm.model import AssetKind, ErrorKind, RelationKind, Scope
+from aispm.pipeline import ScanOptions, scan
+from aispm.store import Store
+from tests.helpers import BrokenCheck, LineCollector, ModelsAreBad
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root
+
+
+def _scan(*targets: Path, **kw: object) -> object:
+    opts = ScanOptions(collectors=[kw.pop("collector", LineCollector())], checks=kw.pop("checks", []), **kw)  # type: ignore[arg-type]
+    return scan(list(targets), opts)
+
+
+def test_models_become_assets_with_relations_and_scope(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "app/svc.ai": "use openai\nmodel org/model-a\n",
+            "tests/t.ai": "use openai\nmodel org/model-a\n",
+            "examples/demo.ai": "model org/model-b\n",
+        },
+    )
+    r = _scan(tmp_path)
+    models = {a.name: a for a in r.assets if a.kind is AssetKind.MODEL}
+    assert set(models) == {"org/model-a", "org/model-b"}
+    a = models["org/model-a"]
+    assert a.scope is Scope.PRODUCTION  # seen in production and tests: production wins
+    assert [o.path for o in a.occurrences] == ["app/svc.ai", "tests/t.ai"]
+    assert a.properties["provider"] == "huggingface"
+    assert a.properties["purl"] == "pkg:huggingface/org/model-a"
+    assert models["org/model-b"].scope is Scope.EXAMPLE  # examples/ is scanned, not skipped
+    usages = [x for x in r.assets if x.kind is AssetKind.AI_SDK_USAGE]
+    assert {(rel.kind, rel.target) for rel in r.relations} >= {(RelationKind.USES_MODEL, a.id)}
+    assert len(usages) == 2
+
+
+def test_ids_are_stable_across_locations_and_runs(tmp_path: Path) -> None:
+    files = {"a/x.ai": "use openai\nmodel org/m\n", "b/y.ai": "model org/n\n"}
+    one = _scan(_tree(tmp_path / "one" / "repo", files))
+    two = _scan(_tree(tmp_path / "two" / "elsewhere" / "repo", files))
+    assert [a.id for a in one.assets] == [a.id for a in two.assets]
+    assert one.info.id != two.info.id
+
+
+def test_env_indirection_resolves_nearest_binding_and_falls_back_to_default(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "svc/app.ai": "use hf\nenvmodel MODEL_ID org/default\n",
+            "svc/.env.ai": "set MODEL_ID=org/from-svc-env\n",
+            "other/.env.ai": "set MODEL_ID=org/from-other\n",
+            "lonely/app.ai": "envmodel UNBOUND org/only-default\n",
+            "nodefault/app.ai": "envmodel NOTHING\n",
+        },
+    )
+    r = _scan(tmp_path)
+    names = {a.name: a for a in r.assets if a.kind is AssetKind.MODEL}
+    # both bindings are real deployment options; the nearest one is listed first
+    assert {"org/from-svc-env", "org/from-other", "org/only-default"} <= set(names)
+    assert "org/default" not in names  # a bound variable overrides the code's default
+    assert names["org/from-svc-env"].properties["env_var"] == "MODEL_ID"
+    assert names["org/from-svc-env"].properties["resolved_from"] == {"path": "svc/.env.ai", "line": 1}
+
+
+def test_collector_errors_are_recorded_and_partial_results_kept(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {"bad.ai": "use openai\nmodel org/kept\nboom\nmodel org/after\n", "good.ai": "model org/fine\n"},
+    )
+    (tmp_path / "bin.ai").write_bytes(b"\x00\x01\x02binary")
+    r = _scan(tmp_path)
+    names = {a.name for a in r.assets if a.kind is AssetKind.MODEL}
+    assert names == {"org/kept", "org/fine"}
+    assert {(e.path, e.kind) for e in r.errors} == {("bad.ai", ErrorKind.PARSE), ("bin.ai", ErrorKind.PARSE)}
+
+
+def test_walk_skips_vcs_dirs_and_symlinks_explicitly(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "a.ai": "model org/a\n",
+            ".git/objects/x.ai": "model org/git\n",
+            "node_modules/p/x.ai": "model org/vend\n",
+        },
+    )
+    os.symlink(tmp_path / "a.ai", tmp_path / "link.ai")
+    os.symlink(tmp_path, tmp_path / "loop")
+    r = _scan(tmp_path)
+    names = {a.name: a for a in r.assets if a.kind is AssetKind.MODEL}
+    assert set(names) == {"org/a", "org/vend"}
+    assert names["org/vend"].scope is Scope.VENDORED
+    skipped = r.info.stats["skipped"]
+    assert skipped["symlinks (not followed)"] == 2
+    assert skipped[".git directories (version-control metadata)"] == 1
+
+
+def test_several_targets_get_prefixed_paths(tmp_path: Path) -> None:
+    a = _tree(tmp_path / "alpha", {"x.ai": "model org/a\n"})
+    b = _tree(tmp_path / "beta", {"x.ai": "model org/b\n"})
+    r = _scan(a, b, tmp_path / "missing")
+    paths = {a.location.path for a in r.assets if a.location}
+    assert paths == {"alpha/x.ai", "beta/x.ai"}
+    assert any(e.message == "target does not exist" for e in r.errors)
+
+
+def test_checks_run_and_a_broken_check_is_recorded(tmp_path: Path) -> None:
+    _tree(tmp_path, {"x.ai": "model org/a\nmodel org/b\n"})
+    r = _scan(tmp_path, checks=[ModelsAreBad(), BrokenCheck()])
+    assert sorted(f.message for f in r.findings) == ["model org/a found", "model org/b found"]
+    runs = {c.check_id: c for c in r.check_runs}
+    assert runs["AISPM-TEST-001"].assessed == 2 and runs["AISPM-TEST-001"].failed == 2
+    assert runs["AISPM-TEST-002"].not_assessed == 2 and runs["AISPM-TEST-002"].assessed == 0
+    assert any(e.collector == "AISPM-TEST-002" for e in r.errors)
+
+
+def test_rescan_of_unchanged_tree_uses_the_cache(tmp_path: Path, sqlite_url: str) -> None:
+    root = _tree(tmp_path / "repo", {f"f{i}.ai": f"use openai\nmodel org/m{i}\n" for i in range(20)})
+    store = Store.open(sqlite_url)
+    c1 = LineCollector()
+    first = _scan(root, collector=c1, cache=store)
+    assert c1.calls == 20
+    c2 = LineCollector()
+    second = _scan(root, collector=c2, cache=store)
+    assert c2.calls == 0 and second.info.stats["cache_hits"] == 20
+    assert [a.to_dict() for a in first.assets] == [a.to_dict() for a in second.assets]
+    (root / "f3.ai").write_text("model org/changed\n")
+    c3 = LineCollector()
+    third = _scan(root, collector=c3, cache=store)
+    assert c3.calls == 1
+    assert "org/changed" in {a.name for a in third.assets}
+    # a file that failed is not cached: it is read (and reported) again
+    (root / "bad.ai").write_text("boom\n")
+    _scan(root, collector=LineCollector(), cache=store)
+    c5 = LineCollector()
+    again = _scan(root, collector=c5, cache=store)
+    assert c5.calls == 1 and any(e.path == "bad.ai" for e in again.errors)
+    shutil.rmtree(root)
