@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aispm import __version__
+from aispm.checks.base import CheckMeta
 from aispm.model import AssetKind, Finding, ScanResult, Severity
 from aispm.outputs import FORMATS, REPORT_FILES, render
 from aispm.outputs import terminal as view
@@ -122,8 +123,23 @@ def _emit(text: str, output: Path | None) -> None:
 def _render(fmt: str, result: ScanResult, spec_version: str) -> str:
     if spec_version not in ("1.6", "1.7"):
         raise _fail(f"--spec-version must be 1.6 or 1.7, not {spec_version!r}")
-    options = {"spec_version": spec_version} if fmt == "cyclonedx" else {}
+    options: dict[str, object] = {}
+    if fmt == "cyclonedx":
+        options["spec_version"] = spec_version
+    elif fmt == "sarif":
+        options["checks"] = _check_metadata()
     return render(fmt, result, **options)
+
+
+def _check_metadata() -> dict[str, CheckMeta]:
+    """Metadata of the registered checks, for rule descriptions; empty where none can be loaded."""
+    from aispm.checks.base import load_checks
+    from aispm.collectors.base import PluginError
+
+    try:
+        return {c.meta.id: c.meta for c in load_checks()}
+    except PluginError:
+        return {}
 
 
 def _gate(findings: tuple[Finding, ...] | list[Finding], fail_on: FailOn | None) -> None:
@@ -250,7 +266,7 @@ def findings(
     if fmt is FindingsFormat.json:
         _emit(json.dumps([f.to_dict() for f in selected], indent=2) + "\n", output)
     elif fmt is FindingsFormat.sarif:
-        _emit(render("sarif", replace(result, findings=tuple(selected))), output)
+        _emit(_render("sarif", replace(result, findings=tuple(selected)), "1.6"), output)
     else:
         out.print(view.findings_table(selected, title=f"Findings (scan {result.info.id[:8]})"))
     _gate(selected, fail_on)
