@@ -306,8 +306,9 @@ def _resolve(observations: Iterable[Observation]) -> tuple[list[Asset], list[Rel
             mentions.append(obs)
         else:
             bindings[obs.name].append(obs)
+    memo: dict[tuple[str, str], list[tuple[str, EnvBinding]]] = {}
     for m in mentions:
-        for value, resolved_from in _candidate_values(m, bindings):
+        for value, resolved_from in _candidate_values(m, bindings, memo):
             made = _assets_for_mention(m, value, resolved_from)
             if made is None:
                 continue
@@ -318,22 +319,29 @@ def _resolve(observations: Iterable[Observation]) -> tuple[list[Asset], list[Rel
 
 
 def _candidate_values(
-    m: ModelMention, bindings: Mapping[str, list[EnvBinding]]
+    m: ModelMention,
+    bindings: Mapping[str, list[EnvBinding]],
+    memo: dict[tuple[str, str], list[tuple[str, EnvBinding]]],
 ) -> list[tuple[str, EnvBinding | None]]:
     """The values a mention can take: its literal, or every value its variable is bound to.
 
     A variable bound in several places (``.env`` and compose, say) may name several models; each is
-    a real deployment option, so each is kept. Where nothing binds it, the code's default stands.
+    a real deployment option, so each is kept, nearest binding first. Where nothing binds it, the
+    code's default stands. Results are shared by every mention of a variable in one directory.
     """
     if m.env_var is None:
         return [(m.value, None)] if m.value else []
-    bound = bindings.get(m.env_var, [])
-    if bound:
+    bound = bindings.get(m.env_var)
+    if not bound:
+        return [(m.value, None)] if m.value else []
+    directory = m.location.path.rpartition("/")[0]
+    key = (m.env_var, directory)
+    if key not in memo:
         seen: dict[str, EnvBinding] = {}
         for b in sorted(bound, key=lambda b: (-_shared_prefix(b.location.path, m.location.path), b.location)):
             seen.setdefault(b.value, b)
-        return [(v, b) for v, b in seen.items()]
-    return [(m.value, None)] if m.value else []
+        memo[key] = list(seen.items())
+    return list(memo[key])
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -375,7 +383,7 @@ def _assets_for_mention(
     model = model_asset(ident.name, ident.provider, m.location, scope, revision=m.revision, properties=props)
     assets.append(model)
     if m.owner:
-        relations.append(Relation(m.owner, model.id, RelationKind.USES_MODEL))
+        relations.append(Relation(m.owner, model.id, m.relation))
     if ident.provider in SAAS_PROVIDERS:
         prov = provider_asset(ident.provider, m.location, scope)
         assets.append(prov)

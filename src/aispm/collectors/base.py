@@ -16,6 +16,7 @@ Observations are of four kinds:
 from __future__ import annotations
 
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
-from aispm.model import JSON, Asset, ErrorKind, Location, Relation, Scope
+from aispm.model import JSON, Asset, ErrorKind, Location, Relation, RelationKind, Scope
 
 #: Default ceiling for files a text collector reads whole.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
@@ -56,7 +57,8 @@ class ModelMention:
     first argument, ``--model`` of a serving command) rather than a string that merely sits near
     an SDK. ``dataset`` marks dataset references (``load_dataset``).
     ``owner`` is the id of the asset that uses the model (an ai-sdk-usage, a notebook, a service),
-    linked to the model with ``uses-model`` (or ``trained-on`` for datasets).
+    linked to the model by ``relation``: ``uses-model`` by default, ``serves`` for a model server
+    (datasets are always linked with ``reads``).
     """
 
     location: Location
@@ -69,6 +71,7 @@ class ModelMention:
     owner: str | None = None
     revision: str | None = None
     properties: Mapping[str, JSON] = field(default_factory=dict)
+    relation: RelationKind = RelationKind.USES_MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +210,18 @@ _SCOPE_DIRS: dict[str, Scope] = {
 }
 
 
+#: File names that are templates for others to copy (``.env.example``, ``config.sample.yaml``).
+_SAMPLE_NAME = re.compile(
+    r"\.(example|examples|sample|samples|template|tmpl|dist)(\.|$)|^(example|sample)s?\.(env|ya?ml|json|toml|ini|cfg|conf)$"
+)
+
+
 def scope_of(path: str) -> Scope:
-    """The scope a relative path implies. Vendored wins over everything, then the first match."""
+    """The scope a relative path implies. Vendored wins over everything, then the first match.
+
+    A file named as a sample or template (``.env.example``, ``settings.sample.toml``) is example
+    scope wherever it sits: it documents a deployment rather than being one.
+    """
     parts = path.split("/")
     dirs = [p.lower() for p in parts[:-1]]
     scopes = [_SCOPE_DIRS[d] for d in dirs if d in _SCOPE_DIRS]
@@ -216,11 +229,11 @@ def scope_of(path: str) -> Scope:
         return Scope.VENDORED
     if scopes:
         return scopes[0]
-    stem = parts[-1].lower()
-    if stem.startswith("test_") or stem.endswith(
-        ("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")
-    ):
+    name = parts[-1].lower()
+    if name.startswith("test_") or name.endswith(("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")):
         return Scope.TEST
+    if _SAMPLE_NAME.search(name):
+        return Scope.EXAMPLE
     return Scope.PRODUCTION
 
 
@@ -248,6 +261,7 @@ def observation_to_dict(obs: Observation) -> dict[str, JSON]:
         "owner": obs.owner,
         "revision": obs.revision,
         "properties": dict(obs.properties),
+        "relation": obs.relation.value,
     }
 
 
@@ -271,5 +285,6 @@ def observation_from_dict(data: Mapping[str, JSON]) -> Observation:
             owner=data.get("owner"),
             revision=data.get("revision"),
             properties=dict(data.get("properties") or {}),
+            relation=RelationKind(data.get("relation", RelationKind.USES_MODEL.value)),
         )
     raise ValueError(f"unknown observation type {t!r}")
