@@ -230,7 +230,9 @@ def scope_of(path: str) -> Scope:
     if scopes:
         return scopes[0]
     name = parts[-1].lower()
-    if name.startswith("test_") or name.endswith(("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")):
+    if name.startswith("test_") or name.endswith(
+        ("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js")
+    ):
         return Scope.TEST
     if _SAMPLE_NAME.search(name):
         return Scope.EXAMPLE
