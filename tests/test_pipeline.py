@@ -149,3 +149,33 @@ def test_rescan_of_unchanged_tree_uses_the_cache(tmp_path: Path, sqlite_url: str
     again = _scan(root, collector=c5, cache=store)
     assert c5.calls == 1 and any(e.path == "bad.ai" for e in again.errors)
     shutil.rmtree(root)
+
+
+def test_relative_dataset_paths_resolve_to_the_file_in_the_tree(tmp_path: Path) -> None:
+    from aispm.collectors.base import Collector, ModelMention, Observation, SourceFile
+
+    class DatasetMentions(Collector):
+        name = "test-datasets"
+
+        def wants(self, file: SourceFile) -> bool:
+            return file.suffix == ".ds"
+
+        def collect(self, file: SourceFile) -> list[Observation]:
+            return [
+                ModelMention(
+                    file.loc(1), via="load_dataset", value=v, dataset=True, properties={"source": "file"}
+                )
+                for v in file.read_text().split()
+            ]
+
+    _tree(
+        tmp_path,
+        {
+            "ml/data/train.jsonl": "{}\n",
+            "ml/notebooks/nb.ds": "../data/train.jsonl\n",
+            "ml/train.ds": "data/train.jsonl missing/file.csv\n",
+        },
+    )
+    r = scan([tmp_path], ScanOptions(collectors=[DatasetMentions()], checks=[]))
+    datasets = sorted(a.name for a in r.assets if a.kind is AssetKind.DATASET)
+    assert datasets == ["missing/file.csv", "ml/data/train.jsonl"]

@@ -10,18 +10,12 @@ from collections.abc import Mapping
 
 from packageurl import PackageURL
 
+from aispm.analysis.providers import HOST_RANK, ORIGIN_RANK
 from aispm.model import JSON, Asset, AssetKind, Location, Scope
 
 #: Providers whose models run as someone else's service (SaaS). Others (huggingface, ollama,
-#: local) name weights that run where the code runs.
-SAAS_PROVIDERS = frozenset(
-    {
-        "openai", "anthropic", "azure-openai", "bedrock", "google", "vertex-ai", "mistral", "cohere",
-        "deepseek", "xai", "groq", "together", "fireworks", "perplexity", "openrouter", "replicate",
-        "ai21", "voyage", "cerebras", "nvidia-nim", "deepinfra", "moonshot", "dashscope", "sagemaker",
-        "huggingface-inference", "vercel-ai-gateway",
-    }
-)  # fmt: skip
+#: local) name weights that run where the code runs; "meta" names a model maker, not an API here.
+SAAS_PROVIDERS = frozenset(ORIGIN_RANK + HOST_RANK) - {"ollama", "huggingface", "local", "meta"}
 
 
 def provider_asset(provider: str, location: Location | None, scope: Scope, **props: JSON) -> Asset:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import time
 import uuid
 from collections import defaultdict
@@ -99,7 +100,7 @@ def scan(targets: Sequence[Path], options: ScanOptions | None = None) -> ScanRes
     observations, errors, cstats = _collect(walk.files, collectors, opts)
     errors.extend(walk.errors)
 
-    assets, relations = _resolve(observations)
+    assets, relations = _resolve(observations, frozenset(f.path for f in walk.files))
     inventory = Inventory(merge_assets(assets), relations)
     findings, check_runs, check_errors = run_checks(checks, inventory)
     errors.extend(check_errors)
@@ -130,9 +131,7 @@ def scan(targets: Sequence[Path], options: ScanOptions | None = None) -> ScanRes
     )
 
 
-def _pick(
-    chosen: Sequence[str | _T] | None, load: Callable[[Iterable[str] | None], list[_T]]
-) -> list[_T]:
+def _pick(chosen: Sequence[str | _T] | None, load: Callable[[Iterable[str] | None], list[_T]]) -> list[_T]:
     if chosen is None:
         return load(None)
     names = [c for c in chosen if isinstance(c, str)]
@@ -291,8 +290,13 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _resolve(observations: Iterable[Observation]) -> tuple[list[Asset], list[Relation]]:
-    """Turn mentions into model and dataset assets, resolving env-var indirection."""
+def _resolve(
+    observations: Iterable[Observation], files: frozenset[str]
+) -> tuple[list[Asset], list[Relation]]:
+    """Turn mentions into model and dataset assets, resolving env-var indirection.
+
+    ``files`` holds the target-relative path of every file walked, to resolve dataset file paths.
+    """
     assets: list[Asset] = []
     relations: list[Relation] = []
     mentions: list[ModelMention] = []
@@ -309,7 +313,7 @@ def _resolve(observations: Iterable[Observation]) -> tuple[list[Asset], list[Rel
     memo: dict[tuple[str, str], list[tuple[str, EnvBinding]]] = {}
     for m in mentions:
         for value, resolved_from in _candidate_values(m, bindings, memo):
-            made = _assets_for_mention(m, value, resolved_from)
+            made = _assets_for_mention(m, value, resolved_from, files)
             if made is None:
                 continue
             new_assets, new_relations = made
@@ -354,8 +358,25 @@ def _shared_prefix(a: str, b: str) -> int:
     return n
 
 
+def _tree_path(name: str, mentioned_in: str, files: frozenset[str]) -> str:
+    """A relative file path as the target-relative path of the file it names, where one matches.
+
+    Code opens paths relative to a working directory we cannot know: the mentioning file's own
+    directory (notebooks) or one of its parents (scripts run from the project root). The first of
+    those that names a file in the tree wins; otherwise the path stays as written.
+    """
+    if name.startswith("/") or "://" in name or "*" in name:
+        return name
+    directory = PurePosixPath(mentioned_in).parent
+    for base in (directory, *directory.parents):
+        candidate = posixpath.normpath(str(base / name))
+        if candidate in files:
+            return candidate
+    return name
+
+
 def _assets_for_mention(
-    m: ModelMention, value: str, resolved_from: EnvBinding | None
+    m: ModelMention, value: str, resolved_from: EnvBinding | None, files: frozenset[str]
 ) -> tuple[list[Asset], list[Relation]] | None:
     scope = scope_of(m.location.path)
     props: dict[str, JSON] = {"via": m.via, **m.properties}
@@ -370,7 +391,12 @@ def _assets_for_mention(
         if name is None:
             return None
         source = str(m.properties.get("source", "huggingface"))
-        ds = dataset_asset(name, source, m.location, scope, via=m.via)
+        if source == "file":
+            name = _tree_path(name, m.location.path, files)
+        ds_props = {k: v for k, v in props.items() if k != "source"}
+        if m.revision:
+            ds_props["revision"] = m.revision
+        ds = dataset_asset(name, source, m.location, scope, **ds_props)
         assets.append(ds)
         if m.owner:
             relations.append(Relation(m.owner, ds.id, RelationKind.READS))

@@ -715,7 +715,7 @@ def _pnpm_lock(out: _Out) -> None:
 def _parse_xml(out: _Out) -> Element:
     """Parse XML with no DTD, no entities, no external references (XXE and billion laughs refused)."""
     try:
-        import defusedxml.ElementTree as safe_et  # type: ignore[import-untyped]
+        import defusedxml.ElementTree as safe_et
         from defusedxml import DefusedXmlException
     except ImportError:  # pragma: no cover - defusedxml is a dependency; refuse DTDs without it
         return _parse_xml_without_dtd(out.text)
