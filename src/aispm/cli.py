@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,8 +20,9 @@ from aispm.checks.base import CheckMeta
 from aispm.model import AssetKind, Finding, ScanResult, Severity
 from aispm.outputs import FORMATS, REPORT_FILES, render
 from aispm.outputs import terminal as view
-from aispm.store import Store, StoreError
-from aispm.store.db import ScanNotFound
+
+if TYPE_CHECKING:
+    from aispm.store import Store
 
 EXIT_FAIL_ON = 1
 EXIT_ERROR = 2
@@ -90,6 +91,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _open_store(db: str | None) -> Store:
+    from aispm.store import Store, StoreError
+
     try:
         return Store.open(db)
     except StoreError as exc:
@@ -97,6 +100,8 @@ def _open_store(db: str | None) -> Store:
 
 
 def _load(db: str | None, scan_id: str | None) -> ScanResult:
+    from aispm.store import ScanNotFound, StoreError
+
     store = _open_store(db)
     try:
         return store.load(scan_id)
@@ -134,7 +139,7 @@ def _render(fmt: str, result: ScanResult, spec_version: str) -> str:
 def _check_metadata() -> dict[str, CheckMeta]:
     """Metadata of the registered checks, for rule descriptions; empty where none can be loaded."""
     from aispm.checks.base import load_checks
-    from aispm.collectors.base import PluginError
+    from aispm.plugins import PluginError
 
     try:
         return {c.meta.id: c.meta for c in load_checks()}
@@ -173,6 +178,7 @@ def scan(
     """Scan PATHS for AI assets and findings; keep the scan in the store."""
     from aispm.pipeline import ScanOptions
     from aispm.pipeline import scan as run_scan
+    from aispm.store import StoreError
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -294,6 +300,8 @@ def scans(
     """Scan history."""
     import json
     from dataclasses import asdict
+
+    from aispm.store import StoreError
 
     store = _open_store(db)
     try:

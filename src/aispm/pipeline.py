@@ -173,15 +173,21 @@ def _walk_targets(targets: Sequence[Path], max_files: int) -> _Walk:
 
 
 def _walk_dir(root: Path, walk: _Walk) -> Iterator[tuple[Path, str, int]]:
-    stack = [root]
+    base = str(root)
+    cut = len(base) + 1
+
+    def rel(path: str) -> str:
+        return path[cut:].replace(os.sep, "/")
+
+    stack = [base]
     while stack:
         d = stack.pop()
         try:
             entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as exc:
-            walk.errors.append(ScanError(_rel(Path(d), root), "walk", ErrorKind.READ, f"cannot list: {exc}"))
+            walk.errors.append(ScanError(rel(d) or ".", "walk", ErrorKind.READ, f"cannot list: {exc}"))
             continue
-        subdirs: list[Path] = []
+        subdirs: list[str] = []
         for e in entries:
             try:
                 if e.is_symlink():
@@ -190,18 +196,14 @@ def _walk_dir(root: Path, walk: _Walk) -> Iterator[tuple[Path, str, int]]:
                     if e.name in VCS_DIRS:
                         walk.skipped[f"{e.name} directories (version-control metadata)"] += 1
                     else:
-                        subdirs.append(Path(e.path))
+                        subdirs.append(e.path)
                 elif e.is_file(follow_symlinks=False):
-                    yield Path(e.path), _rel(Path(e.path), root), e.stat(follow_symlinks=False).st_size
+                    yield Path(e.path), rel(e.path), e.stat(follow_symlinks=False).st_size
                 else:
                     walk.skipped["special files (sockets, fifos, devices)"] += 1
             except OSError as exc:
-                walk.errors.append(ScanError(_rel(Path(e.path), root), "walk", ErrorKind.READ, str(exc)))
+                walk.errors.append(ScanError(rel(e.path), "walk", ErrorKind.READ, str(exc)))
         stack.extend(reversed(subdirs))
-
-
-def _rel(path: Path, root: Path) -> str:
-    return PurePosixPath(os.path.relpath(path, root).replace(os.sep, "/")).as_posix()
 
 
 def _collect(

@@ -106,3 +106,14 @@ def test_assets_kinds_survive(tmp_path: Path, sqlite_url: str) -> None:
     kinds = {a.kind for a in store.load().assets}
     assert AssetKind.MODEL in kinds and AssetKind.AI_SDK_USAGE in kinds
     store.close()
+
+
+def test_head_revision_constant_matches_the_migration_scripts() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from aispm.store import db
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db._MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == db.HEAD_REVISION

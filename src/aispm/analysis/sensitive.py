@@ -10,10 +10,10 @@ this module only keeps discovery from becoming a second leak.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
-from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
+
+from aispm.analysis.secrets import shannon_entropy
 
 _SECRET_NAME = re.compile(
     r"(?i)(api[_-]?key|apikey|secret|token|passw(or)?d|passwd|\bpwd\b|_pwd$|credential|private[_-]?key"
@@ -46,7 +46,7 @@ def looks_secret(value: str) -> bool:
         # A long random run between separators; model ids (``meta-llama-3-1-8b-instruct``,
         # ``claude-3-5-sonnet-20241022``) are made of short words and numbers.
         return any(
-            len(part) >= 20 and _has_mixed_classes(part) and _entropy(part) >= 3.5
+            len(part) >= 20 and _has_mixed_classes(part) and shannon_entropy(part) >= 3.5
             for part in re.split(r"[-_.:/]", v)
         )
     return False
@@ -107,12 +107,6 @@ def redact_args(args: list[str]) -> list[str]:
             out.append(arg)
             redact_next = arg.startswith("-") and not sep and is_secret_name(arg)
     return out
-
-
-def _entropy(s: str) -> float:
-    counts = Counter(s)
-    n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
 def _has_mixed_classes(s: str) -> bool:

@@ -12,12 +12,11 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import ClassVar
 
-from aispm.collectors.base import PluginError
 from aispm.inventory import Inventory
 from aispm.model import JSON, Asset, AssetKind, Finding, Location, Severity, fingerprint
+from aispm.plugins import PluginError, load_plugins
 
 CHECK_GROUP = "aispm.checks"
 CHECK_ID = re.compile(r"^AISPM-[A-Z]+-\d{3}$")
@@ -86,20 +85,8 @@ class Check(ABC):
 
 def load_checks(ids: Iterable[str] | None = None) -> list[Check]:
     """Instantiate every registered check (built-ins and plugins alike), sorted by id."""
-    wanted = set(ids) if ids is not None else None
-    found: dict[str, Check] = {}
-    for ep in entry_points(group=CHECK_GROUP):
-        if wanted is not None and ep.name not in wanted:
-            continue
-        try:
-            cls = ep.load()
-        except Exception as exc:
-            raise PluginError(f"cannot load check {ep.name!r} ({ep.value}): {exc}") from exc
-        if not (isinstance(cls, type) and issubclass(cls, Check)):
-            raise TypeError(f"entry point {ep.name!r} in {CHECK_GROUP} is not a Check subclass")
-        if cls.meta.id != ep.name:
-            raise ValueError(f"entry point {ep.name!r} registers check {cls.meta.id!r}; the names must agree")
-        found[ep.name] = cls()
-    if wanted is not None and (missing := wanted - set(found)):
-        raise KeyError(f"unknown check(s): {', '.join(sorted(missing))}")
-    return [found[k] for k in sorted(found)]
+    found = load_plugins(CHECK_GROUP, Check, ids)
+    for name, cls in found.items():
+        if cls.meta.id != name:
+            raise PluginError(f"entry point {name!r} registers check {cls.meta.id!r}; the names must agree")
+    return [found[k]() for k in sorted(found)]

@@ -15,23 +15,18 @@ Observations are of four kinds:
 
 from __future__ import annotations
 
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import ClassVar
 
 from aispm.model import JSON, Asset, ErrorKind, Location, Relation, RelationKind, Scope
+from aispm.plugins import load_plugins
 
 #: Default ceiling for files a text collector reads whole.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
-
-
-class PluginError(Exception):
-    """A registered collector or check cannot be loaded."""
 
 
 class CollectorError(Exception):
@@ -89,7 +84,7 @@ Observation = Asset | Relation | ModelMention | EnvBinding
 class SourceFile:
     """One file of a target, as a collector sees it. Reading is lazy, bounded and cached."""
 
-    __slots__ = ("_bytes", "abs_path", "path", "scope", "size")
+    __slots__ = ("_bytes", "abs_path", "name", "path", "scope", "size", "suffix")
 
     def __init__(self, abs_path: Path, path: str, size: int, scope: Scope) -> None:
         self.abs_path = abs_path
@@ -97,15 +92,12 @@ class SourceFile:
         self.path = path
         self.size = size
         self.scope = scope
+        #: The file name, and its last suffix in lower case (``.py``; empty when there is none).
+        #: Plain strings, computed once: every collector's ``wants()`` asks for them.
+        self.name = path.rpartition("/")[2]
+        dot = self.name.rfind(".")
+        self.suffix = self.name[dot:].lower() if 0 < dot < len(self.name) - 1 else ""
         self._bytes: bytes | None = None
-
-    @property
-    def name(self) -> str:
-        return PurePosixPath(self.path).name
-
-    @property
-    def suffix(self) -> str:
-        return PurePosixPath(self.path).suffix.lower()
 
     def loc(self, line: int | None = None) -> Location:
         return Location(path=self.path, line=line)
@@ -166,21 +158,8 @@ COLLECTOR_GROUP = "aispm.collectors"
 
 def load_collectors(names: Iterable[str] | None = None) -> list[Collector]:
     """Instantiate every registered collector (built-ins and plugins alike), sorted by name."""
-    wanted = set(names) if names is not None else None
-    found: dict[str, Collector] = {}
-    for ep in entry_points(group=COLLECTOR_GROUP):
-        if wanted is not None and ep.name not in wanted:
-            continue
-        try:
-            cls = ep.load()
-        except Exception as exc:
-            raise PluginError(f"cannot load collector {ep.name!r} ({ep.value}): {exc}") from exc
-        if not (isinstance(cls, type) and issubclass(cls, Collector)):
-            raise TypeError(f"entry point {ep.name!r} in {COLLECTOR_GROUP} is not a Collector subclass")
-        found[ep.name] = cls()
-    if wanted is not None and (missing := wanted - set(found)):
-        raise KeyError(f"unknown collector(s): {', '.join(sorted(missing))}")
-    return [found[k] for k in sorted(found)]
+    found = load_plugins(COLLECTOR_GROUP, Collector, names)
+    return [found[k]() for k in sorted(found)]
 
 
 _SCOPE_DIRS: dict[str, Scope] = {
@@ -237,10 +216,6 @@ def scope_of(path: str) -> Scope:
     if _SAMPLE_NAME.search(name):
         return Scope.EXAMPLE
     return Scope.PRODUCTION
-
-
-def relpath(path: Path, root: Path) -> str:
-    return PurePosixPath(os.path.relpath(path, root).replace(os.sep, "/")).as_posix()
 
 
 def observation_to_dict(obs: Observation) -> dict[str, JSON]:

@@ -21,8 +21,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import hcl2
-
 from aispm.analysis.sensitive import is_secret_name, looks_secret
 from aispm.analysis.structured import LineIndex
 from aispm.collectors.base import Collector, CollectorError, EnvBinding, ModelMention, Observation, SourceFile
@@ -118,14 +116,13 @@ class IacCollector(Collector):
 
 
 def _load_hcl(text: str) -> dict[str, Any]:
+    # Imported here: the HCL parser (lark) costs more to import than most scans spend in Terraform.
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
     try:
-        try:
-            from hcl2.utils import SerializationOptions
-        except ImportError:  # python-hcl2 < 7 has no options and strips quotes itself
-            doc = hcl2.loads(text)
-        else:
-            opts = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
-            doc = hcl2.loads(text, serialization_options=opts)
+        opts = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+        doc = hcl2.loads(text, serialization_options=opts)
     except RecursionError:
         raise
     except Exception as exc:

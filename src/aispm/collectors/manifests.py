@@ -20,17 +20,19 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from xml.etree.ElementTree import Element
 
 import yaml
 from packageurl import PackageURL
-from packaging.requirements import InvalidRequirement, Requirement
 
 from aispm.assets import package_asset
 from aispm.catalog.ai_packages import lookup, normalize_name
 from aispm.collectors.base import MAX_TEXT_BYTES, Collector, CollectorError, Observation, SourceFile
 from aispm.model import JSON, Asset, ErrorKind
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 #: Lock files of large monorepos are big; they are still read whole, up to this size.
 MAX_LOCK_BYTES: Final = 32 * 1024 * 1024
@@ -324,6 +326,8 @@ def _requirement_or_url(number: int, line: str, out: ParsedRequirements) -> Requ
         if m:
             return RequirementLine(number, m.group(1), line, m.group(2), url=line)
         return None  # a local directory or an archive without a name: nothing to attribute
+    from packaging.requirements import InvalidRequirement, Requirement  # imported on first use: slow
+
     try:
         req = Requirement(line)
     except InvalidRequirement as exc:
@@ -370,6 +374,8 @@ def _load_toml(out: _Out) -> dict[str, Any]:
 def _pep508(out: _Out, item: object, *, dev: bool, group: str | None, section: str) -> None:
     if not isinstance(item, str):
         return  # PEP 735 ``{include-group = "..."}`` tables name other groups, not packages
+    from packaging.requirements import InvalidRequirement, Requirement  # imported on first use: slow
+
     try:
         req = Requirement(item)
     except InvalidRequirement as exc:

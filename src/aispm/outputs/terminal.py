@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from aispm.model import Asset, AssetKind, Finding, ScanResult, Severity
-from aispm.store.db import ScanSummary
+
+if TYPE_CHECKING:
+    from aispm.store.db import ScanSummary
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",

@@ -15,12 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +47,9 @@ from aispm.store.tables import (
 )
 
 ENV_URL = "AISPM_DATABASE_URL"
+#: The newest migration in migrations/versions (a test checks the two agree). Knowing it here lets
+#: an up-to-date store open without importing Alembic at all.
+HEAD_REVISION = "0001"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _BATCH = 500
 
@@ -123,13 +122,15 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (a no-op when it is already there)."""
-        cfg = Config()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
-        head = ScriptDirectory.from_config(cfg).get_current_head()
         try:
             with self.engine.begin() as conn:
-                if MigrationContext.configure(conn).get_current_revision() == head:
+                if _current_revision(conn) == HEAD_REVISION:
                     return
+                from alembic import command
+                from alembic.config import Config
+
+                cfg = Config()
+                cfg.set_main_option("script_location", str(_MIGRATIONS))
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except (OperationalError, SQLAlchemyError) as exc:
@@ -352,6 +353,12 @@ class Store:
     def clear_cache(self) -> None:
         with self._tx() as s:
             s.execute(delete(FileCacheRow))
+
+
+def _current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
