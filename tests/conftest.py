@@ -12,6 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: no per-example deadline (a loaded 2-core CI box is slow, not wrong); under CI the
+# examples are derandomized so a run is reproducible, while local runs keep exploring.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 PG_URL_ENV = "AISPM_TEST_POSTGRES_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"

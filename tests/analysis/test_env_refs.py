@@ -67,9 +67,9 @@ DEFAULTS = st.text(st.characters(exclude_characters="{}$"), min_size=1, max_size
 
 @given(NAMES, DEFAULTS, st.sampled_from([":-", "-", ":", ":=", "="]))
 def test_round_trip(name: str, default: str, op: str) -> None:
-    # "${A:" + "=x}" is the ":=" form and "${A" + "-x}" after ":" is ":-": those spellings are
-    # other operators, not a default that starts with "=" or "-".
-    assume(not (op in (":", "") and default[0] in "-=") and not (op == "-" and default[0] == "="))
+    # A default that starts with an operator character spells another operator ("${A:" + "=x}" is
+    # ":=", "${A:" + "?x}" is ":?"), not a default that starts with that character.
+    assume(default[0] not in "-=?+:")
     ref = parse_env_ref(f"${{{name}{op}{default}}}")
     assert ref is not None and ref.name == name
     if name not in ("input", "command", "config") or op != ":":
