@@ -82,7 +82,7 @@ class ConfigFileCollector(Collector):
     """Reads ``.env`` files, settings files, compose files, Kubernetes manifests and Helm values."""
 
     name = "config-files"
-    version = "2"
+    version = "3"
 
     def wants(self, file: SourceFile) -> bool:
         """Dotenv files and YAML/JSON/TOML files that no other collector owns."""
@@ -638,10 +638,15 @@ class _Walker:
                     continue
                 yield from self._node(value, k, provider, node, depth + 1)
                 continue
+            is_env = bool(_ENV_KEY.match(k)) and len(k) > 1
+            if not is_env and not (isinstance(value, str) and is_model_key(k)):
+                continue
+            # Lines are looked up only for keys that yield something: a locale file has thousands
+            # of keys and none of them matter.
             line = _line(node, k) or self._find_line(k, value)
-            if _ENV_KEY.match(k) and len(k) > 1:
+            if is_env:
                 yield from _env_item(self.ctx, k, value, line, owner=owner, serving=owner is not None)
-            elif isinstance(value, str) and is_model_key(k):
+            elif isinstance(value, str):
                 strong = (
                     owner is not None
                     or is_strong_model_key(k)

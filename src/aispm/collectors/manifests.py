@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 from xml.etree.ElementTree import Element
@@ -147,6 +149,7 @@ class _Out:
     assets: list[Asset] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     _lines: list[str] | None = None
+    _starts: list[int] | None = None
 
     @property
     def lines(self) -> list[str]:
@@ -154,11 +157,24 @@ class _Out:
             self._lines = self.text.splitlines()
         return self._lines
 
+    @property
+    def starts(self) -> list[int]:
+        """Offsets at which each line starts (lines as ``str.splitlines`` counts them)."""
+        if self._starts is None:
+            self._starts = [0, *accumulate(len(x) for x in self.text.splitlines(keepends=True))]
+        return self._starts
+
     def line_of(self, *needles: str, after: int = 0) -> int | None:
-        """The first line (1-based) at or after ``after`` that holds any of ``needles``."""
-        for i in range(max(after - 1, 0), len(self.lines)):
-            if any(n in self.lines[i] for n in needles):
-                return i + 1
+        """The first line (1-based) at or after ``after`` that holds any of ``needles``.
+
+        One ``str.find`` per needle over the text: lock files list thousands of packages, and a
+        line-by-line scan per package made them quadratic.
+        """
+        starts = self.starts
+        begin = starts[min(after - 1, len(starts) - 1)] if after > 1 else 0
+        hits = [p for n in needles if (p := self.text.find(n, begin)) >= 0]
+        if hits:
+            return bisect_right(starts, min(hits))
         if after:
             return self.line_of(*needles)
         return None
