@@ -54,13 +54,14 @@ def _mention(obs: list[Observation], value: str) -> ModelMention:
 
 
 @pytest.mark.parametrize(
-    "name", ["a.js", "a.mjs", "a.cjs", "a.jsx", "a.ts", "a.mts", "a.cts", "a.tsx", "x.min.js"]
+    "name",
+    ["a.js", "a.mjs", "a.cjs", "a.jsx", "a.ts", "a.mts", "a.cts", "a.tsx", "x.min.js", "A.svelte", "A.vue"],
 )
 def test_wants_js_and_ts(tmp_path: Path, name: str) -> None:
     assert COLLECTOR.wants(_file(tmp_path, name, ""))
 
 
-@pytest.mark.parametrize("name", ["a.json", "a.py", "a.vue", "a.d", "ts"])
+@pytest.mark.parametrize("name", ["a.json", "a.py", "a.html", "a.d", "ts", "a.svelte.bak"])
 def test_does_not_want_others(tmp_path: Path, name: str) -> None:
     assert not COLLECTOR.wants(_file(tmp_path, name, ""))
 
@@ -437,6 +438,133 @@ def test_agents_own_their_models(tmp_path: Path) -> None:
     assert (m.owner, m.provider) == (agents["writer"].id, "openai")
     m = _mention(obs, "claude-3-5-sonnet-latest")
     assert (m.owner, m.provider) == (agents["graphAgent"].id, "anthropic")
+
+
+# ---------------------------------------------------------------------------------------------- components
+
+
+SVELTE = """\
+<script context="module" lang="ts">
+  export const RAG_EMBEDDING_MODEL = 'text-embedding-3-small';
+</script>
+
+<script lang="ts" generics="T extends Record<string, unknown>">
+  import { openai } from '@ai-sdk/openai';
+  import { generateText } from 'ai';
+  let { chatModel = 'gpt-4o-mini' } = $props();
+  $: label = chatModel.toUpperCase();
+  const run = () => generateText({ model: openai('gpt-4o'), prompt: 'hi' });
+</script>
+
+<h1>{label}</h1>
+<select bind:value={chatModel}>
+  <option value="gpt-4.1">GPT-4.1</option>
+  <option value="claude-3-5-sonnet-latest">Claude</option>
+</select>
+<input placeholder="e.g. o3-mini" />
+<!-- <script>const model = "gpt-4-turbo";</script> -->
+<script type="application/ld+json">{"model": "gpt-3.5-turbo"}</script>
+<style>.gpt-4o { color: red; }</style>
+"""
+
+VUE = """\
+<template>
+  <select v-model="model">
+    <option value="gpt-4.1">GPT-4.1</option>
+  </select>
+  <p>{{ "claude-3-opus-20240229" }}</p>
+</template>
+
+<script>
+export default { name: "Chat" };
+</script>
+
+<script setup lang="ts">
+import OpenAI from "openai";
+const client = new OpenAI();
+const model = ref("gpt-4o");
+await client.chat.completions.create({ model: "o3-mini", messages: [] });
+</script>
+"""
+
+
+def test_svelte_component_scripts_are_read_with_their_own_lines(tmp_path: Path) -> None:
+    obs = _collect(tmp_path, SVELTE, "src/lib/Chat.svelte")
+    assert _values(obs) == {"text-embedding-3-small", "gpt-4o-mini", "gpt-4o"}
+    assert _mention(obs, "text-embedding-3-small").location.line == 2
+    assert _mention(obs, "gpt-4o-mini").location.line == 8
+    strong = _mention(obs, "gpt-4o")
+    assert (strong.location.line, strong.strong, strong.provider) == (10, True, "openai")
+    assert _mention(obs, "text-embedding-3-small").strong is False
+    usage = _assets(obs, AssetKind.AI_SDK_USAGE)
+    assert set(usage) == {"@ai-sdk/openai", "ai"}
+    assert usage["ai"].properties["language"] == "typescript"
+    assert all(m.location.path == "src/lib/Chat.svelte" for m in _mentions(obs))
+
+
+def test_vue_sfc_script_and_script_setup(tmp_path: Path) -> None:
+    obs = _collect(tmp_path, VUE, "src/components/Chat.vue")
+    # Markup (``v-model``, ``<option>``, mustaches) is not read; both script blocks are.
+    assert _values(obs) == {"gpt-4o", "o3-mini"}
+    assert _mention(obs, "gpt-4o").location.line == 15
+    o3 = _mention(obs, "o3-mini")
+    assert (o3.location.line, o3.strong) == (16, True)
+    assert "openai" in _assets(obs, AssetKind.AI_SDK_USAGE)
+
+
+def test_plain_javascript_script_block_uses_the_javascript_grammar(tmp_path: Path) -> None:
+    src = '<div class="x"></div>\n<script>\n  const MODELS = ["gpt-4o", "claude-3-5-haiku-latest"];\n'
+    src += "</script>\n"
+    obs = _collect(tmp_path, src, "Pick.svelte")
+    assert _values(obs) == {"gpt-4o", "claude-3-5-haiku-latest"}
+    assert {m.location.line for m in _mentions(obs)} == {3}
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        '<h1>Models</h1>\n<option value="gpt-4o">GPT-4o</option>\n<p>model: claude-3-opus</p>\n',
+        "",
+        "<template><div :title=\"'gpt-4o'\">gpt-4o</div></template>\n<style>.model{}</style>\n",
+        '<script src="/static/llm-gpt-4o.js"></script>\n<option value="gpt-4o"></option>\n',
+    ],
+)
+def test_component_without_script_code_yields_nothing(tmp_path: Path, src: str) -> None:
+    assert _collect(tmp_path, src, "Static.vue") == []
+
+
+def test_broken_script_block_yields_what_was_recovered_then_reports(tmp_path: Path) -> None:
+    src = (
+        "<p>header</p>\n"
+        '<script lang="ts">\n'
+        '  import OpenAI from "openai";\n'
+        "  const client = new OpenAI();\n"
+        '  await client.chat.completions.create({ model: "gpt-4o", messages: [] });\n'
+        "  const x = ;;; }}}\n"
+        "</script>\n"
+        '<option value="gpt-4.1"></option>\n'
+    )
+    f = _file(tmp_path, "Broken.svelte", src)
+    got: list[Observation] = []
+    with pytest.raises(CollectorError) as info:
+        for o in COLLECTOR.collect(f):
+            got.append(o)
+    assert info.value.kind is ErrorKind.PARSE and "syntax error near line 6" in str(info.value)
+    assert _values(got) == {"gpt-4o"}
+    assert _mention(got, "gpt-4o").location.line == 5
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        '<script lang="ts">\n  const model = "gpt-4o";\n',
+        '<!-- old:\n<script>const model = "gpt-4o";</script>\n',
+        '<script lang="ts\n const model = "gpt-4o";</script>\n',
+        '<script "' * 20_000 + 'const model = "gpt-4o";</script>',
+    ],
+)
+def test_unclosed_tags_and_comments_are_not_code(tmp_path: Path, src: str) -> None:
+    assert _collect(tmp_path, src, "Half.svelte") == []
 
 
 # ---------------------------------------------------------------------------------------------- broken input

@@ -421,6 +421,85 @@ def test_model_named_constants_params_dicts_and_arguments_are_weak_evidence(tmp_
     }
 
 
+def test_model_records_and_model_named_keys_are_weak_evidence(tmp_path: Path) -> None:
+    files = {
+        "images.py": """
+        async def get_models(engine):
+            if engine == "openai":
+                return [
+                    {'id': 'dall-e-2', 'name': 'DALL·E 2'},
+                    {'id': 'dall-e-3', 'name': 'gpt-image-1.5'},
+                ]
+            available_models = [{'id': 'tts-1'}, {'id': 'tts-1-hd'}]
+            return ({"id": "gpt-image-1"},)
+        """,
+        "config.py": """
+        DEFAULT_CONFIG = {
+            "RETRIEVER": "tavily",
+            "FAST_LLM": "openai:gpt-4o-mini",
+            "SMART_LLM": "openai:gpt-4.1",
+        }
+        MODELS = [{"name": "claude-3-5-haiku-latest", "label": "Haiku"}]
+        CATALOG = {"id": "o3-mini", "object": "model", "owned_by": "openai"}
+        PRICES = [{"name": "mistral-small-latest", "context_window": 32000}]
+
+        class Settings:
+            SUPPORTED_MODELS = ("gemini-2.0-flash", "deepseek-reasoner")
+        """,
+    }
+    r = _scan(tmp_path, files)
+    assert _models(r) == {
+        "dall-e-2": "openai",
+        "dall-e-3": "openai",
+        "tts-1": "openai",
+        "tts-1-hd": "openai",
+        "gpt-image-1": "openai",
+        "gpt-4o-mini": "openai",
+        "gpt-4.1": "openai",
+        "claude-3-5-haiku-latest": "anthropic",
+        "o3-mini": "openai",
+        "mistral-small-latest": "mistral",
+        "gemini-2.0-flash": "google",
+        "deepseek-reasoner": "deepseek",
+    }
+    assert r.errors == ()
+    obs = _collect(tmp_path, files["images.py"], "images.py")
+    lines = {m.value: m.location.line for m in _mentions(obs)}
+    assert lines == {"dall-e-2": 5, "dall-e-3": 6, "tts-1": 8, "tts-1-hd": 8, "gpt-image-1": 9}
+    assert all(not m.strong and m.via == "record:id" for m in _mentions(obs))
+    config = _mentions(_collect(tmp_path, files["config.py"], "config.py"))
+    smart = next(m for m in config if m.value == "gpt-4.1")
+    assert (smart.provider, smart.strong) == ("openai", False)
+    assert smart.properties["as_written"] == "openai:gpt-4.1"
+
+
+def test_model_record_decoys_are_not_models(tmp_path: Path) -> None:
+    r = _scan(
+        tmp_path,
+        {
+            "records.py": """
+            USERS = [{'id': 'user-123', 'name': 'gpt-4o'}, {'id': 'admin'}]
+            ENCODINGS = [{'id': 'o200k_base'}, {'id': 'cl100k_base'}]
+            FAMILIES = [{'id': 'gpt'}, {'id': 'claude'}, {'id': 'Gemini'}]
+            models = [{'id': None}, {'id': 123}, {'id': f"{PREFIX}-4o"}, {**BASE}, {}]
+            event = {"id": "gpt-4o", "kind": "trace"}
+            people = [{"name": "claude-3-opus-20240229", "email": "x@example.com"}]
+            option = {"model_path": "/srv/models/gpt-4o.bin", "model_config": "gpt-4o"}
+            record = {"id": "not-a-model-name", "owned_by": "openai"}
+            """
+        },
+    )
+    assert _models(r) == {}
+    assert r.errors == ()
+
+
+def test_broken_source_with_model_records_is_a_collector_error(tmp_path: Path) -> None:
+    f = _file(tmp_path, "broken.py", "models = [{'id': 'dall-e-3'},\n{'id': 'tts-1'\n")
+    with pytest.raises(CollectorError) as info:
+        list(PythonCodeCollector().collect(f))
+    assert info.value.kind is ErrorKind.PARSE
+
+
 # -- decoys -----------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ What one file yields:
   transformers.js ``pipeline(task, id)``, ``process.env.X ?? "default"`` indirection, and, as weak
   mentions the catalog must confirm, model-ish config values (``const MODELS = [...]``,
   ``{ id: "openai/gpt-4o" }``) and string literals shaped like a known model family;
+* the same for the ``<script>`` blocks of Svelte and Vue single-file components (the markup around
+  them is not read), with line numbers of the component file;
 * ``mcp-server`` assets for MCP servers built with the official SDK or ``fastmcp`` (tools, prompts
   and resources listed in properties), and ``agent`` assets for agents built with
   ``@openai/agents``, Mastra, the AI SDK or LangGraph, each owning the mentions of its model.
@@ -61,6 +63,24 @@ _GRAMMAR_OF_SUFFIX: Final = {
     ".cts": "typescript",
     ".tsx": "tsx",
 }
+#: Single-file components: only their ``<script>`` blocks are code.
+_COMPONENT_SUFFIXES: Final = frozenset({".svelte", ".vue"})
+
+#: Where a ``<script ...>`` tag or an HTML comment opens (a commented-out block is not code).
+_SCRIPT_OPEN: Final = re.compile(rb"<!--|<script\b", re.I)
+#: What ends a tag's attributes, or opens a quoted value that may hold ``>`` (Svelte 5
+#: ``generics="T extends Record<string, X>"``).
+_TAG_STOP: Final = re.compile(rb"""["'>]""")
+_SCRIPT_CLOSE: Final = re.compile(rb"</script\s*>", re.I)
+_SCRIPT_ATTR: Final = re.compile(rb"""\b(lang|type)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+#: ``type=`` values that still mean script code (anything else, e.g. ``application/ld+json``, is data).
+_SCRIPT_TYPES: Final = frozenset(
+    {"", "text/javascript", "application/javascript", "module", "text/typescript"}
+)
+_TS_LANGS: Final = frozenset({"ts", "typescript"})
+_TSX_LANGS: Final = frozenset({"tsx", "jsx"})
+#: Maps every byte but line breaks to a space (markup is blanked, lines are kept).
+_BLANK: Final = bytes(b if b in b"\r\n" else 0x20 for b in range(256))
 
 _QUERY_COMMON: Final = """
 (import_statement) @import
@@ -224,24 +244,88 @@ class JavaScriptCollector(Collector):
     """AI SDK usage, model ids, MCP servers and agents in JavaScript and TypeScript files."""
 
     name = "javascript"
-    version = "1"
+    version = "2"
 
     def wants(self, file: SourceFile) -> bool:
-        return file.suffix in _GRAMMAR_OF_SUFFIX
+        return file.suffix in _GRAMMAR_OF_SUFFIX or file.suffix in _COMPONENT_SUFFIXES
 
     def collect(self, file: SourceFile) -> Iterable[Observation]:
         data = file.read_bytes(MAX_SOURCE_BYTES)
         if b"\x00" in data[:8192]:
             raise CollectorError("binary content where JavaScript source was expected", ErrorKind.PARSE)
+        if file.suffix in _COMPONENT_SUFFIXES:
+            data, grammar = component_scripts(data)
+        else:
+            grammar = _GRAMMAR_OF_SUFFIX[file.suffix]
         if not _worth_parsing(data):
             return
-        analysis = _FileAnalysis(file, data, _GRAMMAR_OF_SUFFIX[file.suffix])
+        analysis = _FileAnalysis(file, data, grammar)
         yield from analysis.run()
         if analysis.syntax_error_line is not None:
             raise CollectorError(
                 f"syntax error near line {analysis.syntax_error_line}; results for this file may be partial",
                 ErrorKind.PARSE,
             )
+
+
+def component_scripts(data: bytes) -> tuple[bytes, str]:
+    """The ``<script>`` code of a Svelte or Vue component, in place, and the grammar to parse it with.
+
+    Every byte outside the script blocks (markup, styles, the ``<script>`` tags themselves) becomes a
+    space, newlines excepted, so byte offsets and line numbers of the result are those of the
+    component file. A component's blocks (``<script context="module">`` and ``<script>``, or
+    ``<script>`` and ``<script setup>``) share one module scope, so they are parsed as one program.
+    If any block is TypeScript, all are parsed as TypeScript: JavaScript is (nearly) a subset of it.
+    """
+    out = bytearray(data.translate(_BLANK))
+    grammar = "javascript"
+    pos = 0
+    # One forward pass (every search starts where the last one ended), so hostile input costs
+    # linear time; anything unclosed ends the pass, as nothing after it can be told apart.
+    while (m := _SCRIPT_OPEN.search(data, pos)) is not None:
+        if m.group(0) == b"<!--":
+            close = data.find(b"-->", m.end())
+            if close < 0:
+                break
+            pos = close + 3
+            continue
+        tag_end = _tag_end(data, m.end())
+        closing = _SCRIPT_CLOSE.search(data, tag_end) if tag_end is not None else None
+        if tag_end is None or closing is None:
+            break
+        start, end = tag_end, closing.start()
+        pos = closing.end()
+        attrs = {
+            a.group(1).decode("ascii").lower(): (a.group(2) or a.group(3) or a.group(4) or b"")
+            .decode("utf-8", "replace")
+            .strip()
+            .lower()
+            for a in _SCRIPT_ATTR.finditer(data[m.end() : tag_end - 1])
+        }
+        if attrs.get("type", "") not in _SCRIPT_TYPES:
+            continue
+        lang = attrs.get("lang", "")
+        if lang in _TSX_LANGS:
+            grammar = "tsx"
+        elif lang in _TS_LANGS and grammar == "javascript":
+            grammar = "typescript"
+        out[start:end] = data[start:end]
+        # Ends each block with a statement break, so two blocks do not run together as one statement.
+        if end < len(out) and out[end] == ord(" "):
+            out[end] = ord(";")
+    return bytes(out), grammar
+
+
+def _tag_end(data: bytes, pos: int) -> int | None:
+    """The offset just past the ``>`` that closes a tag whose attributes start at ``pos``."""
+    while (m := _TAG_STOP.search(data, pos)) is not None:
+        if m.group(0) == b">":
+            return m.end()
+        close = data.find(m.group(0), m.end())
+        if close < 0:
+            return None
+        pos = close + 1
+    return None
 
 
 # --------------------------------------------------------------------------------------------------

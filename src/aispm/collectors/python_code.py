@@ -74,6 +74,13 @@ _URL_KWARGS = (
 _MODEL_NAME_RX = re.compile(
     r"(^|_)(model|models|llm|deployment)(_?(id|ids|name|names|repo|path))?($|_)", re.I
 )
+#: Dict keys whose value is a model id in any dict literal (weak evidence).
+_DICT_MODEL_KEYS = frozenset({"model", "model_name", "model_id", "modelId", "deployment_name"})
+#: Fields only a model record has: next to them, ``id`` and ``name`` hold the model id.
+_MODEL_RECORD_FIELDS = frozenset(
+    {"owned_by", "context_length", "context_window", "max_input_tokens", "max_output_tokens",
+     "input_cost_per_token", "output_cost_per_token", "pricing", "modalities"}
+)  # fmt: skip
 #: Framework attributes whose names look model-ish but hold configuration (pydantic's ``model_config``).
 _NOT_MODEL_NAMES = frozenset({"model_config", "model_fields", "model_computed_fields", "model_post_init"})
 _HF_PROVIDER_SDKS = frozenset(
@@ -215,7 +222,7 @@ class PythonCodeCollector(Collector):
     """
 
     name = "python-code"
-    version = "1"
+    version = "2"
 
     def wants(self, file: SourceFile) -> bool:
         return file.suffix in (".py", ".pyw")
@@ -353,6 +360,7 @@ class _Nodes:
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=list)
     calls: list[ast.Call] = field(default_factory=list)
     dicts: list[ast.Dict] = field(default_factory=list)
+    sequences: list[ast.List | ast.Tuple | ast.Set] = field(default_factory=list)
 
 
 #: Leaves and contexts with nothing below them worth visiting.
@@ -381,6 +389,9 @@ def _index(tree: ast.AST) -> tuple[_Nodes, bool]:
         ast.Import: nodes.imports,
         ast.ImportFrom: nodes.imports,
         ast.Dict: nodes.dicts,
+        ast.List: nodes.sequences,
+        ast.Tuple: nodes.sequences,
+        ast.Set: nodes.sequences,
         ast.FunctionDef: nodes.functions,
         ast.AsyncFunctionDef: nodes.functions,
         ast.ClassDef: nodes.classes,
@@ -404,7 +415,10 @@ def _index(tree: ast.AST) -> tuple[_Nodes, bool]:
                         push((item, depth + 1))
             elif isinstance(value, ast.AST) and not isinstance(value, _LEAF_TYPES):
                 push((value, depth + 1))
-    for seq in (nodes.imports, nodes.assigns, nodes.classes, nodes.functions, nodes.calls, nodes.dicts):
+    for seq in (
+        nodes.imports, nodes.assigns, nodes.classes, nodes.functions, nodes.calls, nodes.dicts,
+        nodes.sequences,
+    ):  # fmt: skip
         seq.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     return nodes, truncated
 
@@ -540,6 +554,7 @@ class _Analyzer:
         for fn in nodes.functions:
             self._function(fn)
         self._dict_mentions(nodes.dicts)
+        self._model_records(nodes)
         self._unconsumed_constants(nodes)
         return ModuleAnalysis(self._emit(), truncated, tuple(self._sdk_ids().values()))
 
@@ -1219,12 +1234,61 @@ class _Analyzer:
                     )
 
     def _dict_mentions(self, dicts: list[ast.Dict]) -> None:
+        """Values under model-named keys of any dict literal (``{"model": ...}``, ``"FAST_LLM": ...}``)."""
         for d in dicts:
             for k, v in zip(d.keys, d.values, strict=False):
                 key = _str(k)
-                if key in ("model", "model_name", "model_id", "modelId", "deployment_name"):
+                if key is None or key in _NOT_MODEL_NAMES:
+                    continue
+                if key in _DICT_MODEL_KEYS or _MODEL_NAME_RX.search(key):
                     for val in self._values(v):
-                        self.sinks.append(_Sink(v.lineno, f"dict:{key}", val, None, False, None))
+                        self._weak_sink(v.lineno, f"dict:{key}", val, None)
+
+    def _model_records(self, nodes: _Nodes) -> None:
+        """Model records: ``[{"id": "dall-e-3", "name": "DALL·E 3"}]``, ``{"id": ..., "owned_by": ...}``.
+
+        An ``id`` is a model id only where the dict reads like a model record: it sits in a list of
+        records, or it has a field only model records have (``owned_by``, ``object: "model"``). A
+        ``name`` counts only in a record with such a field or in a list assigned to a model-named
+        variable, and never next to an ``id`` (there it is a display label). All of it is weak
+        evidence: the catalog must know the id, so ``{"id": "user-123"}`` is never a model.
+        """
+        in_records: set[int] = set()
+        named_lists: set[int] = set()
+        for seq in nodes.sequences:
+            for e in seq.elts[:_MAX_LIST]:
+                if isinstance(e, ast.Dict):
+                    in_records.add(id(e))
+        for node in nodes.assigns:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if isinstance(node.value, ast.List | ast.Tuple | ast.Set) and any(
+                _is_model_named(_assigned_name(t)) for t in targets
+            ):
+                named_lists.update(id(e) for e in node.value.elts[:_MAX_LIST] if isinstance(e, ast.Dict))
+        for d in nodes.dicts:
+            fields = _dict_fields(d)
+            if any(k in fields for k in _DICT_MODEL_KEYS):
+                continue  # ``_dict_mentions`` reads those
+            model_fields = bool(fields.keys() & _MODEL_RECORD_FIELDS) or _str(fields.get("object")) == "model"
+            listed = id(d) in in_records
+            key = "id" if "id" in fields else "name" if "name" in fields else None
+            if key is None or not (
+                model_fields or (key == "id" and listed) or (key == "name" and id(d) in named_lists)
+            ):
+                continue
+            value = fields[key]
+            for val in self._values(value):
+                self._weak_sink(value.lineno, f"record:{key}", val, None)
+
+    def _weak_sink(self, line: int, via: str, v: _Value, provider: str | None) -> None:
+        """A weak mention; ``openai:gpt-4o`` is split into its provider and the id the catalog knows."""
+        props: dict[str, JSON] = {}
+        if v.value is not None:
+            split_provider, model = _split_colon(v.value)
+            if split_provider is not None:
+                props["as_written"] = v.value
+                v, provider = _Value(model, v.env_var), split_provider
+        self.sinks.append(_Sink(line, via, v, provider, False, None, props=props))
 
     def _unconsumed_constants(self, nodes: _Nodes) -> None:
         """``DEFAULT_MODEL = "gpt-4o"`` used by another module: weak mentions, only the catalog decides."""
@@ -1367,6 +1431,18 @@ class _Analyzer:
             and (use.info.provider is not None or use.info.category != "ml-runtime")
         ]  # fmt: skip
         return sdk_ids[callers[0]] if len(callers) == 1 else None
+
+
+def _is_model_named(name: str | None) -> bool:
+    return name is not None and name not in _NOT_MODEL_NAMES and bool(_MODEL_NAME_RX.search(name))
+
+
+def _assigned_name(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return None
 
 
 def _dict_fields(d: ast.Dict) -> dict[str, ast.expr]:
