@@ -1,0 +1,1 @@
+"""Northwind Labs support assistant (RAG API)."""
