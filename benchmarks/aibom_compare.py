@@ -518,6 +518,9 @@ def synthetic(files: int, seed: int) -> str:
 
     repo = WORK / "synthetic"
     counts = generate(repo, files, seed)
+    # A file written within aispm's racy window (2 s) is always re-read, as git does for files
+    # modified in the same tick as its index: let the freshly generated tree age past it.
+    time.sleep(2.1)
     aispm = Path(sys.executable).parent / "aispm"
     db = WORK / "synthetic.db"
     db.unlink(missing_ok=True)
@@ -534,6 +537,9 @@ def synthetic(files: int, seed: int) -> str:
         errors = len(json.loads(out.read_text())["scan"].get("errors", [])) if rc == 0 else "?"
         hits = f"{stats.get('cache_hits')}/{stats.get('files_read')} files from cache"
         notes.append(f"exit {rc}: {note}" if rc else f"{hits}, {errors} scan errors")
+    # The same two scans in one warm process (a monitor that rescans on a schedule): imports and
+    # start-up are paid before the clock starts.
+    warm = _warm_rescan(repo)
     lines = [
         f"synthetic repository: {files} files "
         f"({counts['python']} .py, {counts['typescript']} .ts, {counts['config']} config, "
@@ -543,11 +549,39 @@ def synthetic(files: int, seed: int) -> str:
         "|---|---:|---:|---|",
         f"| full scan (empty store) | {times[0]:.2f}s | {inner[0]:.2f}s | {notes[0]} |",
         f"| rescan, unchanged tree (content-hash cache) | {times[1]:.2f}s | {inner[1]:.2f}s | {notes[1]} |",
+        f"| in one process: full scan (empty store) | — | {warm[0]:.3f}s | `aispm.pipeline.scan` |",
+        f"| in one process: rescan, unchanged tree | — | {warm[1]:.3f}s | `aispm.pipeline.scan` |",
+        f"| in one process: rescan again | — | {warm[2]:.3f}s | `aispm.pipeline.scan` |",
         "",
         f"rescan / full: {times[1] / times[0]:.0%} of CLI wall time (process start-up, store and "
-        f"report writing included), {inner[1] / inner[0]:.0%} of pipeline time.",
+        f"report writing included), {inner[1] / inner[0]:.0%} of pipeline time in a new process "
+        f"(collector imports included), {warm[1] / warm[0]:.0%} and {warm[2] / warm[0]:.0%} "
+        "in one warm process.",
     ]
     return "\n".join(lines)
+
+
+_WARM_SCRIPT = """
+import json, sys
+from pathlib import Path
+from aispm.pipeline import ScanOptions, scan
+from aispm.store import Store
+store = Store.open(sys.argv[2])
+runs = [scan([Path(sys.argv[1])], ScanOptions(cache=store)).info.stats["duration_s"] for _ in range(3)]
+print(json.dumps(runs))
+"""
+
+
+def _warm_rescan(repo: Path) -> tuple[float, float, float]:
+    """A full scan and two rescans of ``repo`` in one Python process with a fresh store."""
+    db = WORK / "synthetic-warm.db"
+    db.unlink(missing_ok=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WARM_SCRIPT, str(repo), f"sqlite:///{db}"],
+        capture_output=True, text=True, env=_offline_env(), timeout=600, check=True,
+    )  # fmt: skip
+    full, rescan, again = json.loads(proc.stdout.strip().splitlines()[-1])
+    return float(full), float(rescan), float(again)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -151,6 +151,49 @@ def test_rescan_of_unchanged_tree_uses_the_cache(tmp_path: Path, sqlite_url: str
     shutil.rmtree(root)
 
 
+def test_rescan_reads_no_file_whose_stat_stamp_is_unchanged(
+    tmp_path: Path, sqlite_url: str, monkeypatch: object
+) -> None:
+    from aispm.collectors.base import SourceFile
+
+    root = _tree(tmp_path / "repo", {f"f{i}.ai": f"use openai\nmodel org/m{i}\n" for i in range(5)})
+    old = 1_600_000_000
+    for p in root.iterdir():
+        os.utime(p, (old, old))  # older than the racy window, so digests are remembered by stamp
+    store = Store.open(sqlite_url)
+    first = _scan(root, cache=store)
+    reads: list[str] = []
+    real = SourceFile.read_bytes
+
+    def counting(self: SourceFile, limit: int = 10**9) -> bytes:
+        reads.append(self.path)
+        return real(self, limit)
+
+    monkeypatch.setattr(SourceFile, "read_bytes", counting)  # type: ignore[attr-defined]
+    second = _scan(root, cache=store)
+    assert reads == [] and second.info.stats["cache_hits"] == 5
+    assert [a.to_dict() for a in first.assets] == [a.to_dict() for a in second.assets]
+    # same size, same mtime, new content: the stamp still differs (ctime), so the file is read
+    (root / "f2.ai").write_text("model org/zz\n")
+    os.utime(root / "f2.ai", (old, old))
+    third = _scan(root, cache=store)
+    assert set(reads) == {"f2.ai"}
+    assert "org/zz" in {a.name for a in third.assets}
+
+
+def test_a_file_written_just_now_is_never_trusted_by_stamp(tmp_path: Path, sqlite_url: str) -> None:
+    root = _tree(tmp_path / "repo", {"f.ai": "model org/a\n"})  # mtime: now (racy)
+    store = Store.open(sqlite_url)
+    _scan(root, cache=store)
+    assert store.get_digests(["x"]) == {}
+    with store._tx() as s:  # nothing was remembered by stamp for a racy file
+        from sqlalchemy import func, select
+
+        from aispm.store.tables import FileDigestRow
+
+        assert s.scalar(select(func.count()).select_from(FileDigestRow)) == 0
+
+
 def test_relative_dataset_paths_resolve_to_the_file_in_the_tree(tmp_path: Path) -> None:
     from aispm.collectors.base import Collector, ModelMention, Observation, SourceFile
 

@@ -58,12 +58,22 @@ VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 CONTENT_HASH_LIMIT = 1024 * 1024
 
 
+#: A file modified this recently may change again within the clock's resolution without its stamp
+#: changing ("racily clean", as git calls it): its digest is not remembered by stamp.
+RACY_NS = 2_000_000_000
+
+
 class ObservationCache(Protocol):
-    """Per-file observations from earlier scans, keyed by content and collector versions."""
+    """Per-file observations from earlier scans, keyed by content and collector versions, and the
+    content digest each file had under a given stat stamp (so unchanged files need not be read)."""
 
     def get_many(self, keys: Sequence[str]) -> Mapping[str, list[dict[str, JSON]]]: ...
 
     def put_many(self, entries: Mapping[str, list[dict[str, JSON]]]) -> None: ...
+
+    def get_digests(self, stat_keys: Sequence[str]) -> Mapping[str, str]: ...
+
+    def put_digests(self, entries: Mapping[str, str]) -> None: ...
 
 
 ProgressFn = Callable[[int, int], None]
@@ -158,21 +168,22 @@ def _walk_targets(targets: Sequence[Path], max_files: int) -> _Walk:
             continue
         if root.is_file():
             rel = root.name
-            files: Iterable[tuple[Path, str, int]] = [(root, rel, root.stat().st_size)]
+            files: Iterable[tuple[Path, str, os.stat_result]] = [(root, rel, root.stat())]
         else:
             files = _walk_dir(root, walk)
-        for abs_path, rel, size in files:
+        for abs_path, rel, st in files:
             if len(walk.files) >= max_files:
                 walk.errors.append(
                     ScanError(label, "walk", ErrorKind.LIMIT, f"stopped after {max_files} files (max_files)")
                 )
                 return walk
             path = f"{label}/{rel}" if prefix_needed else rel
-            walk.files.append(SourceFile(abs_path, path, size, scope_of(rel)))
+            stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+            walk.files.append(SourceFile(abs_path, path, st.st_size, scope_of(rel), stamp))
     return walk
 
 
-def _walk_dir(root: Path, walk: _Walk) -> Iterator[tuple[Path, str, int]]:
+def _walk_dir(root: Path, walk: _Walk) -> Iterator[tuple[Path, str, os.stat_result]]:
     base = str(root)
     cut = len(base) + 1
 
@@ -198,7 +209,7 @@ def _walk_dir(root: Path, walk: _Walk) -> Iterator[tuple[Path, str, int]]:
                     else:
                         subdirs.append(e.path)
                 elif e.is_file(follow_symlinks=False):
-                    yield Path(e.path), rel(e.path), e.stat(follow_symlinks=False).st_size
+                    yield Path(e.path), rel(e.path), e.stat(follow_symlinks=False)
                 else:
                     walk.skipped["special files (sockets, fifos, devices)"] += 1
             except OSError as exc:
@@ -230,10 +241,7 @@ def _collect(
     keys: dict[int, str] = {}
     cached: Mapping[str, list[dict[str, JSON]]] = {}
     if opts.cache is not None:
-        for i, (f, wanting) in enumerate(plan):
-            key = _cache_key(f, wanting)
-            if key is not None:
-                keys[i] = key
+        keys = _cache_keys(plan, opts.cache)
         cached = opts.cache.get_many(list(keys.values()))
     fresh: dict[str, list[dict[str, JSON]]] = {}
 
@@ -270,12 +278,51 @@ def _collect(
     return observations, errors, stats
 
 
-def _cache_key(f: SourceFile, collectors: Sequence[Collector]) -> str | None:
+def _cache_keys(
+    plan: Sequence[tuple[SourceFile, list[Collector]]], cache: ObservationCache
+) -> dict[int, str]:
+    """The observation-cache key of each planned file (by index), where one can be made.
+
+    A key covers aispm's version, the collectors that read the file (names and versions), the
+    file's relative path and scope, and its content digest. The digest of a file whose stat stamp
+    is unchanged since an earlier scan comes from the cache, so an unchanged tree is not read.
+    """
+    stat_keys = {i: _stat_key(f) for i, (f, _) in enumerate(plan)}
+    known = cache.get_digests([k for k in stat_keys.values() if k is not None])
+    racy_after = time.time_ns() - RACY_NS
+    learned: dict[str, str] = {}
+    keys: dict[int, str] = {}
+    for i, (f, wanting) in enumerate(plan):
+        sk = stat_keys[i]
+        digest = known.get(sk) if sk is not None else None
+        if digest is None:
+            digest = _content_digest(f)
+            if digest is None:
+                continue
+            if sk is not None and f.stamp is not None and f.stamp[0] < racy_after:
+                learned[sk] = digest
+        h = hashlib.blake2b(digest_size=20)
+        h.update(__version__.encode())
+        for c in wanting:
+            h.update(f"\x1f{c.name}:{c.version}".encode())
+        h.update(f"\x1e{f.path}\x1e{int(f.scope.rank)}\x1e{digest}".encode())
+        keys[i] = h.hexdigest()
+    if learned:
+        cache.put_digests(learned)
+    return keys
+
+
+def _stat_key(f: SourceFile) -> str | None:
+    """Identifies a file's exact state on this machine: absolute path, size, times, inode."""
+    if f.stamp is None:
+        return None
+    raw = f"{f.abs_path}\x1f{f.size}\x1f" + "\x1f".join(map(str, f.stamp))
+    return hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
+def _content_digest(f: SourceFile) -> str | None:
+    """A digest of the file's content; of its stat stamp for files too large to hash on every scan."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(__version__.encode())
-    for c in collectors:
-        h.update(f"\x1f{c.name}:{c.version}".encode())
-    h.update(f"\x1e{f.path}\x1e{int(f.scope.rank)}\x1e".encode())
     try:
         if f.size <= CONTENT_HASH_LIMIT:
             h.update(f.read_bytes(CONTENT_HASH_LIMIT))

@@ -84,14 +84,19 @@ Observation = Asset | Relation | ModelMention | EnvBinding
 class SourceFile:
     """One file of a target, as a collector sees it. Reading is lazy, bounded and cached."""
 
-    __slots__ = ("_bytes", "abs_path", "name", "path", "scope", "size", "suffix")
+    __slots__ = ("_bytes", "abs_path", "name", "path", "scope", "size", "stamp", "suffix")
 
-    def __init__(self, abs_path: Path, path: str, size: int, scope: Scope) -> None:
+    def __init__(
+        self, abs_path: Path, path: str, size: int, scope: Scope, stamp: tuple[int, ...] | None = None
+    ) -> None:
         self.abs_path = abs_path
         #: Path relative to the scanned target, POSIX separators.
         self.path = path
         self.size = size
         self.scope = scope
+        #: What the walk's ``stat`` said of the file (mtime_ns, ctime_ns, inode, device), or None:
+        #: lets a rescan recognise an unchanged file without reading it.
+        self.stamp = stamp
         #: The file name, and its last suffix in lower case (``.py``; empty when there is none).
         #: Plain strings, computed once: every collector's ``wants()`` asks for them.
         self.name = path.rpartition("/")[2]

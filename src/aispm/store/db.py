@@ -40,6 +40,7 @@ from aispm.store.tables import (
     AssetRow,
     CheckRunRow,
     FileCacheRow,
+    FileDigestRow,
     FindingRow,
     RelationRow,
     ScanErrorRow,
@@ -49,7 +50,7 @@ from aispm.store.tables import (
 ENV_URL = "AISPM_DATABASE_URL"
 #: The newest migration in migrations/versions (a test checks the two agree). Knowing it here lets
 #: an up-to-date store open without importing Alembic at all.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _BATCH = 500
 
@@ -338,8 +339,11 @@ class Store:
         with self._tx() as s:
             for i in range(0, len(keys), _BATCH):
                 chunk = keys[i : i + _BATCH]
-                for row in s.scalars(select(FileCacheRow).where(FileCacheRow.key.in_(chunk))):
-                    out[row.key] = row.observations
+                # Plain column rows, not ORM objects: a rescan loads one row per file.
+                rows = s.execute(
+                    select(FileCacheRow.key, FileCacheRow.observations).where(FileCacheRow.key.in_(chunk))
+                )
+                out.update((k, obs) for k, obs in rows)
         return out
 
     def put_many(self, entries: Mapping[str, list[dict[str, Any]]]) -> None:
@@ -350,9 +354,31 @@ class Store:
                 s.execute(delete(FileCacheRow).where(FileCacheRow.key.in_(chunk)))
             s.add_all(FileCacheRow(key=k, observations=v) for k, v in entries.items())
 
+    def get_digests(self, stat_keys: Sequence[str]) -> Mapping[str, str]:
+        out: dict[str, str] = {}
+        with self._tx() as s:
+            for i in range(0, len(stat_keys), _BATCH):
+                chunk = stat_keys[i : i + _BATCH]
+                rows = s.execute(
+                    select(FileDigestRow.stat_key, FileDigestRow.digest).where(
+                        FileDigestRow.stat_key.in_(chunk)
+                    )
+                )
+                out.update((k, d) for k, d in rows)
+        return out
+
+    def put_digests(self, entries: Mapping[str, str]) -> None:
+        with self._tx() as s:
+            keys = list(entries)
+            for i in range(0, len(keys), _BATCH):
+                chunk = keys[i : i + _BATCH]
+                s.execute(delete(FileDigestRow).where(FileDigestRow.stat_key.in_(chunk)))
+            s.add_all(FileDigestRow(stat_key=k, digest=v) for k, v in entries.items())
+
     def clear_cache(self) -> None:
         with self._tx() as s:
             s.execute(delete(FileCacheRow))
+            s.execute(delete(FileDigestRow))
 
 
 def _current_revision(conn: Connection) -> str | None:

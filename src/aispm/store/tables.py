@@ -100,9 +100,22 @@ class CheckRunRow(Base):
 
 
 class FileCacheRow(Base):
-    """Per-file observations keyed by content hash and collector versions (see pipeline._cache_key)."""
+    """Per-file observations keyed by content hash and collector versions (see pipeline._cache_keys)."""
 
     __tablename__ = "file_cache"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     observations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class FileDigestRow(Base):
+    """What a file's content digest was when it had this stat stamp (see pipeline._stat_key).
+
+    Lets a rescan of an unchanged tree find its cached observations without reading the files,
+    as git's index does; a changed stamp (size, mtime, ctime, inode) means the file is read again.
+    """
+
+    __tablename__ = "file_digests"
+
+    stat_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
