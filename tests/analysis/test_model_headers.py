@@ -16,10 +16,18 @@ from hypothesis import strategies as st
 from safetensors.numpy import save_file
 
 from aispm.analysis.model_headers import (
+    WIRE_LEN,
+    WIRE_VARINT,
+    GgufHeader,
+    GgufOversized,
     HeaderError,
+    ProtoBound,
+    ProtoError,
+    ProtoReader,
     npy_has_objects,
     onnx_summary,
     read_gguf_header,
+    read_gguf_tensor_infos,
     read_safetensors_header,
     sniff,
 )
@@ -195,3 +203,150 @@ def _gguf_sample() -> bytes:
 
 
 _GGUF_SAMPLE = _gguf_sample()
+
+
+# --- GGUF: chat templates, duplicates, tensor infos ---
+
+
+def test_gguf_templates_and_tensor_infos(tmp_path: Path) -> None:
+    path = tmp_path / "t.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_chat_template(
+        [{"name": "default", "template": "{{ a }}"}, {"name": "tool_use", "template": "{{ b }}"}]
+    )
+    w.add_custom_alignment(64)
+    w.add_tensor("w", np.ones((4, 64), dtype=np.float32))
+    w.add_tensor("b", np.ones((64,), dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    data = path.read_bytes()
+    fh = io.BytesIO(data)
+    h = read_gguf_header(fh, len(data))
+    assert sorted(h.templates) == [
+        ("tokenizer.chat_template", "{{ a }}"),
+        ("tokenizer.chat_template.tool_use", "{{ b }}"),
+    ]
+    assert h.metadata["tokenizer.chat_template.length"] == 7
+    assert (h.alignment, h.duplicate_keys, h.oversized_templates) == (64, [], [])
+    assert h.kv_end == fh.tell()
+    t = read_gguf_tensor_infos(fh, len(data), h)
+    assert (t.count, t.types, t.parameter_count, t.problems) == (2, {"F32": 1, "F16": 1}, 320, [])
+    assert t.data_offset % 64 == 0
+
+
+def test_gguf_oversized_is_a_header_error() -> None:
+    huge = b"GGUF" + struct.pack("<IQQ", 3, 1, 2**40)
+    with pytest.raises(GgufOversized):
+        read_gguf_header(io.BytesIO(huge), len(huge))
+    assert issubclass(GgufOversized, HeaderError)
+    h = GgufHeader(3, 1, 0)
+    with pytest.raises(HeaderError, match="not read completely"):
+        read_gguf_tensor_infos(io.BytesIO(b""), 0, h)
+
+
+# --- protobuf wire reader ---
+
+
+def _reader(data: bytes, fh: io.BytesIO | None = None) -> ProtoReader:
+    return ProtoReader(fh or io.BytesIO(data), len(data))
+
+
+def test_proto_varints() -> None:
+    r = _reader(b"\x00\x7f\x80\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01")
+    assert [r.varint(), r.varint(), r.varint(), r.varint()] == [0, 127, 128, 2**64 - 1]
+    assert r.pos == 14
+    with pytest.raises(ProtoError, match="varint"):
+        _reader(b"\xff" * 11).varint()
+    with pytest.raises(ProtoError):
+        _reader(b"\x80").varint()
+
+
+def test_proto_tags_and_values() -> None:
+    # field 1 varint 150, field 2 "hi", field 3 fixed64, field 4 group {field 1 varint 1}, field 5 fixed32
+    data = (
+        b"\x08\x96\x01" + b"\x12\x02hi" + b"\x19" + b"\x00" * 8 + b"\x23\x08\x01\x24" + b"\x2d" + b"\x00" * 4
+    )
+    r = _reader(data)
+    assert r.tag() == (1, WIRE_VARINT) and r.varint() == 150
+    assert r.tag() == (2, WIRE_LEN) and r.text(len(data), 10) == "hi"
+    for _ in range(3):
+        number, wire = r.tag()
+        r.skip_value(number, wire, len(data))
+    r.check_end(len(data))
+    assert _reader(b"\x12\x05hello").tag() == (2, WIRE_LEN)
+    r = _reader(b"\x12\x05hello")
+    r.tag()
+    assert r.text(7, 3) is None and r.pos == 7  # over the limit: skipped
+    for bad in (
+        b"\x00",
+        b"\x0e",
+        b"\x0f",
+        b"\x24",
+        b"\x23\x08\x01\x2c",
+    ):  # field 0, wire 6/7, stray/mismatched end
+        r = _reader(bad)
+        with pytest.raises(ProtoError):
+            number, wire = r.tag()
+            r.skip_value(number, wire, len(bad))
+
+
+def test_proto_lengths_are_checked_against_the_message() -> None:
+    r = _reader(b"\x12\x09abc")
+    r.tag()
+    with pytest.raises(ProtoError, match="runs past"):
+        r.end_of(5)
+    r = _reader(b"\x12\x03abc")
+    r.tag()
+    with pytest.raises(ProtoError, match="ends at"):
+        r.skip_value(2, WIRE_LEN, 5)
+        r.check_end(4)
+
+
+def test_proto_skip_seeks_over_payloads() -> None:
+    payload = b"\x00" * 1_000_000
+    data = b"\x4a" + b"\xc0\x84\x3d" + payload + b"\x08\x05"  # field 9 bytes (1e6), then field 1 varint 5
+    r = _reader(data)
+    number, wire = r.tag()
+    r.skip_value(number, wire, len(data))
+    assert r.tag() == (1, WIRE_VARINT) and r.varint() == 5
+    assert r.bytes_read < 100_000
+
+    class Pipe(io.BytesIO):
+        def seekable(self) -> bool:
+            return False
+
+    r = ProtoReader(Pipe(data), len(data))
+    number, wire = r.tag()
+    r.skip_value(number, wire, len(data))
+    assert r.varint() == 8 and r.varint() == 5  # read through, not sought
+
+
+def test_proto_field_budget() -> None:
+    data = b"\x08\x01" * 100
+    r = ProtoReader(io.BytesIO(data), len(data), max_fields=10)
+    with pytest.raises(ProtoBound):
+        while r.pos < len(data):
+            r.tag()
+            r.varint()
+
+
+def _walk_any(r: ProtoReader, end: int, depth: int) -> None:
+    while r.pos < end:
+        number, wire = r.tag()
+        if wire == WIRE_LEN and depth < 5:
+            stop = r.end_of(end)
+            with contextlib.suppress(ProtoError):
+                sub = ProtoReader(io.BytesIO(r.read(stop - r.pos)), stop - r.pos + 0)
+                _walk_any(sub, sub.size, depth + 1)
+        else:
+            r.skip_value(number, wire, end)
+    r.check_end(end)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300))
+def test_fuzz_proto_reader(data: bytes) -> None:
+    with contextlib.suppress(ProtoError):
+        _walk_any(_reader(data), len(data), 0)
