@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from aispm.model import AssetKind, ErrorKind, RelationKind, Scope
@@ -222,3 +223,154 @@ def test_relative_dataset_paths_resolve_to_the_file_in_the_tree(tmp_path: Path) 
     r = scan([tmp_path], ScanOptions(collectors=[DatasetMentions()], checks=[]))
     datasets = sorted(a.name for a in r.assets if a.kind is AssetKind.DATASET)
     assert datasets == ["missing/file.csv", "ml/data/train.jsonl"]
+
+
+# --- code that loads model artifacts, linked to them (built-in collectors) -----------------------------
+
+
+def _weights_dir(folder: Path, config: Mapping[str, object] | None = None) -> Path:
+    import json
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({"w": np.zeros((2, 2), dtype=np.float32)}, folder / "model.safetensors", {"format": "pt"})
+    (folder / "config.json").write_text(
+        json.dumps(config or {"architectures": ["BertModel"], "model_type": "bert"})
+    )
+    return folder
+
+
+def _artifact_tree(root: Path) -> Path:
+    import io
+
+    import joblib
+    import numpy as np
+    import torch
+
+    (root / "models").mkdir(parents=True)
+    torch.save({"w": torch.zeros(2, 2)}, root / "models" / "x.pt")
+    _weights_dir(root / "models" / "bert")
+    remote = {
+        "architectures": ["PhiModel"],
+        "model_type": "phi",
+        "auto_map": {"AutoModel": "modeling_phi.PhiModel"},
+    }
+    _weights_dir(root / "models" / "phi", remote)
+    (root / "models" / "phi" / "modeling_phi.py").write_text("class PhiModel:\n    pass\n")
+    buf = io.BytesIO()
+    joblib.dump({"coef": np.arange(3.0)}, buf)
+    (root / "svc").mkdir()
+    (root / "svc" / "m.joblib").write_bytes(buf.getvalue())
+    _tree(
+        root,
+        {
+            "app.py": (
+                "import torch\nfrom transformers import AutoModel\n\n"
+                "state = torch.load('models/x.pt', weights_only=True)\n"
+                "bert = AutoModel.from_pretrained('./models/bert')\n"
+                "phi = AutoModel.from_pretrained('models/phi', trust_remote_code=True)\n"
+                "gone = torch.load('models/missing.pt')\n"
+                "far = torch.load('/opt/weights/abs.pt')\n"
+                "url = torch.hub.load_state_dict_from_url('https://example.invalid/w.pt')\n"
+            ),
+            # Nothing here names an AI SDK or says "model": the loading call alone makes it AI code.
+            "svc/run.py": (
+                "from pathlib import Path\n\nimport joblib\n\n"
+                "clf = joblib.load(Path(__file__).parent / 'm.joblib')\n"
+                "other = joblib.load(Path(__file__).parent / 'absent.joblib')\n"
+            ),
+        },
+    )
+    return root
+
+
+def _uses(r: object) -> set[tuple[str, str, str]]:
+    """(usage name, usage file, model name) of every uses-model relation."""
+    by_id = {a.id: a for a in r.assets}  # type: ignore[attr-defined]
+    out = set()
+    for rel in r.relations:  # type: ignore[attr-defined]
+        if rel.kind is RelationKind.USES_MODEL:
+            src, dst = by_id[rel.source], by_id[rel.target]
+            out.add((src.name, src.location.path if src.location else "", dst.name))
+    return out
+
+
+def test_code_that_loads_artifacts_is_linked_to_them(tmp_path: Path) -> None:
+    r = scan([_artifact_tree(tmp_path)], ScanOptions(collectors=["model-files", "python-code"], checks=[]))
+    assert r.errors == ()
+    assert _uses(r) == {
+        ("torch", "app.py", "models/x.pt"),
+        ("transformers", "app.py", "models/bert/model.safetensors"),
+        ("transformers", "app.py", "models/phi"),  # the directory asset (it has remote code)
+        ("transformers", "app.py", "models/phi/model.safetensors"),
+        ("joblib", "svc/run.py", "svc/m.joblib"),
+    }
+    models = {a.name for a in r.assets if a.kind is AssetKind.MODEL}
+    # Paths outside the tree link to nothing and make no model; paths inside the tree are the artifact,
+    # not a hub id ("models/phi") nor a second, path-named model ("./models/bert").
+    assert models == {
+        "models/x.pt",
+        "models/bert/model.safetensors",
+        "models/phi",
+        "models/phi/model.safetensors",
+        "svc/m.joblib",
+    }
+    joblib_usage = next(a for a in r.assets if a.kind is AssetKind.AI_SDK_USAGE and a.name == "joblib")
+    loads = joblib_usage.properties["model_loads"]
+    assert [(x["path"], x["path_base"]) for x in loads] == [
+        ("m.joblib", "source"),
+        ("absent.joblib", "source"),
+    ]
+
+
+def test_a_loaded_folder_without_weights_or_config_is_not_an_artifact(tmp_path: Path) -> None:
+    _tree(tmp_path, {"src/pkg/__init__.py": "", "app.py": "import torch\nm = torch.load('src/pkg')\n"})
+    r = scan([tmp_path], ScanOptions(collectors=["model-files", "python-code"], checks=[]))
+    assert _uses(r) == set() and not any(a.kind is AssetKind.MODEL for a in r.assets)
+
+
+def test_config_json_is_reread_on_a_rescan_while_other_files_come_from_the_cache(
+    tmp_path: Path, sqlite_url: str, monkeypatch: object
+) -> None:
+    import json
+
+    from aispm.collectors import model_files
+
+    root = _weights_dir(tmp_path / "repo" / "m").parent
+    (root / "m" / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "BertTokenizerFast"}))
+    store = Store.open(sqlite_url)
+    configs: list[str] = []
+    real = model_files._hf_config
+
+    def counting(file: object) -> object:
+        configs.append(file.path)  # type: ignore[attr-defined]
+        return real(file)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model_files, "_hf_config", counting)  # type: ignore[attr-defined]
+    opts = ScanOptions(collectors=["model-files"], checks=[], cache=store)
+    first = scan([root], opts)
+    assert [a.name for a in first.assets] == ["m/model.safetensors"]
+    second = scan([root], opts)
+    assert configs == ["m/config.json", "m/config.json"]
+    assert second.info.stats["cache_hits"] == 1  # the weights; never config.json
+    # A neighbour of config.json changes (config.json itself does not): the rescan sees it.
+    (root / "m" / "tokenizer_config.json").write_text(
+        json.dumps({"auto_map": {"AutoTokenizer": ["tok.T", None]}})
+    )
+    third = scan([root], opts)
+    folder = next(a for a in third.assets if a.name == "m")
+    assert [i["rule"] for i in folder.properties["model_dir"]["issues"]] == ["hf.remote-code"]
+    assert third.info.stats["cache_hits"] == 1
+
+
+def test_a_changed_model_card_reaches_cached_weights(tmp_path: Path, sqlite_url: str) -> None:
+    root = _weights_dir(tmp_path / "repo" / "m").parent
+    (root / "m" / "README.md").write_text("---\nlicense: mit\n---\n")
+    opts = ScanOptions(collectors=["model-files"], checks=[], cache=Store.open(sqlite_url))
+    scan([root], opts)
+    (root / "m" / "README.md").write_text("---\nlicense: apache-2.0\n---\n")
+    again = scan([root], opts)
+    weights = next(a for a in again.assets if a.name == "m/model.safetensors")
+    assert weights.properties["license"] == "apache-2.0"

