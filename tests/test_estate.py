@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from aispm.model import Asset, AssetKind, ScanResult
+from aispm.model import Asset, AssetKind, RelationKind, ScanResult
 from aispm.pipeline import ScanOptions, scan
 
 ESTATE = Path(__file__).resolve().parent.parent / "examples" / "estate"
@@ -106,8 +106,8 @@ def test_each_path_matched_item_is_a_distinct_asset(result: ScanResult) -> None:
 
 
 @pytest.mark.parametrize("item", [i for i in EXPECTED["assets"] if "finding" in i], ids=_item_id)
-def test_planted_credential_is_flagged(result: ScanResult, item: Mapping[str, Any]) -> None:
-    path = item["paths"][0]
+def test_planted_mistake_is_flagged(result: ScanResult, item: Mapping[str, Any]) -> None:
+    path = item.get("finding_path", item["paths"][0])
     located = [f for f in result.findings if f.location and f.location.path == path]
     hits = [f for f in located if f.check_id == item["finding"]]
     assert hits, f"no {item['finding']} finding at {path}"
@@ -176,3 +176,35 @@ def test_notebook_is_valid_nbformat_4() -> None:
     assert nb["nbformat"] == 4
     assert all({"cell_type", "id", "metadata", "source"} <= set(c) for c in nb["cells"])
     assert any(c["cell_type"] == "code" and c["outputs"] for c in nb["cells"])
+
+
+@pytest.mark.parametrize("item", [i for i in EXPECTED["assets"] if "verdict" in i], ids=_item_id)
+def test_model_file_verdict(result: ScanResult, item: Mapping[str, Any]) -> None:
+    found = _candidates(result, item)
+    assert found, f"not found: {_item_id(item)}"
+    verdicts = {str(a.properties.get("safety", {}).get("verdict")) for a in found}
+    assert verdicts == {item["verdict"]}, f"{_item_id(item)}: {verdicts}"
+    if item.get("no_findings"):
+        ids = {a.id for a in found}
+        assert not [f for f in result.findings if f.asset_id in ids]
+
+
+@pytest.mark.parametrize("item", [i for i in EXPECTED["assets"] if "loaded_by" in i], ids=_item_id)
+def test_code_is_linked_to_the_model_it_loads(result: ScanResult, item: Mapping[str, Any]) -> None:
+    targets = {a.id for a in _candidates(result, item)}
+    loaders = {a.id for a in result.assets if a.location is not None and a.location.path == item["loaded_by"]}
+    links = [r for r in result.relations if r.source in loaders and r.target in targets]
+    assert links and all(r.kind == RelationKind.USES_MODEL for r in links)
+
+
+def test_estate_model_files_are_reproducible() -> None:
+    """The binary model files are written by examples/make_estate_models.py, byte for byte."""
+    import importlib.util
+
+    script = ESTATE.parent / "make_estate_models.py"
+    spec = importlib.util.spec_from_file_location("make_estate_models", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for rel, data in module.files().items():
+        assert (ESTATE / rel).read_bytes() == data, f"{rel} differs from what the script writes"
