@@ -15,7 +15,6 @@ or a folder holding ``dataset_info.json``. A CSV beside source code is not a dat
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import posixpath
@@ -110,7 +109,6 @@ _MAX_MANIFEST = 64 * 1024
 _MAX_ZIP_ENTRIES = 100_000
 _MAX_ZIP_MEMBER = 16 * 1024 * 1024
 _MAX_CONFIG = 1024 * 1024
-_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -533,12 +531,13 @@ def _rel(file: SourceFile, target: Path) -> str:
 
 def _signature(file: SourceFile) -> Iterator[Observation]:
     """A model-signing / sigstore bundle: the signed model checked against it (offline integrity)."""
+    from aispm.analysis.artifact_io import sha256_of
     from aispm.analysis.model_signing import signed_model_path, verify_model_signature
 
     model_path = signed_model_path(file.abs_path)
     if model_path is None:
         model_path = file.abs_path.parent
-    result = verify_model_signature(model_path, file.abs_path)
+    result = verify_model_signature(model_path, file.abs_path, hash_file=sha256_of)
     rel = _rel(file, model_path)
     is_dir = model_path.is_dir()
     name = rel if rel != "." else (posixpath.dirname(file.path) or ".")
@@ -582,15 +581,14 @@ def _ollama_manifest(file: SourceFile) -> Iterator[Observation]:
 
 
 def sha256_file(file: SourceFile) -> str:
-    """The whole file's SHA-256, streamed in chunks."""
-    h = hashlib.sha256()
+    """The whole file's SHA-256, streamed in chunks (remembered for the process, so a signature
+    check of the same folder does not hash the weights again)."""
+    from aispm.analysis.artifact_io import sha256_of
+
     try:
-        with open(file.abs_path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                h.update(chunk)
+        return sha256_of(file.abs_path)
     except OSError as exc:
         raise CollectorError(f"cannot read: {exc.strerror or exc}", ErrorKind.READ) from exc
-    return h.hexdigest()
 
 
 def _hf_cache_id(path: str) -> tuple[str, str, str | None] | None:
