@@ -7,6 +7,7 @@ sorted order and every merge is keyed by stable ids.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import posixpath
@@ -539,25 +540,44 @@ def _artifact_targets(value: str, mentioned_in: str, files: frozenset[str]) -> l
     folder = path.rstrip("/")
     if not folder or folder.startswith("/") or "://" in folder:
         return []
-    folder = _tree_dir(folder, mentioned_in, files) or ""
+    tree = _index_tree(files)
+    folder = _tree_dir(folder, mentioned_in, tree.dirs) or ""
     if not folder:
         return []
-    inside = folder + "/"
-    weights = sorted(
-        f for f in files if f.startswith(inside) and "/" not in f[len(inside) :] and _WEIGHT_FILE.search(f)
-    )
-    if not weights and inside + "config.json" not in files:
+    in_folder = tree.children.get(folder, ())
+    weights = [f for f in in_folder if _WEIGHT_FILE.search(f)]
+    if not weights and folder + "/config.json" not in files:
         return []
     return [folder, *weights]
 
 
-def _tree_dir(name: str, mentioned_in: str, files: frozenset[str]) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _TreeIndex:
+    """The directories of a walked tree, and the files directly in each (sorted)."""
+
+    dirs: frozenset[str]
+    children: Mapping[str, tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=4)
+def _index_tree(files: frozenset[str]) -> _TreeIndex:
+    children: dict[str, list[str]] = defaultdict(list)
+    dirs: set[str] = set()
+    for f in files:
+        d = posixpath.dirname(f)
+        children[d].append(f)
+        while d and d not in dirs:
+            dirs.add(d)
+            d = posixpath.dirname(d)
+    return _TreeIndex(frozenset(dirs), {k: tuple(sorted(v)) for k, v in children.items()})
+
+
+def _tree_dir(name: str, mentioned_in: str, dirs: frozenset[str]) -> str | None:
     """A relative directory path as the target-relative path of a directory in the tree, if one."""
     directory = PurePosixPath(mentioned_in).parent
     for base in (directory, *directory.parents):
         candidate = posixpath.normpath(str(base / name))
-        prefix = candidate + "/"
-        if any(f.startswith(prefix) for f in files):
+        if candidate in dirs:
             return candidate
     return None
 
