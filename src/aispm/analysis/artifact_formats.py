@@ -160,7 +160,9 @@ def strong_pickle(head: bytes) -> bool:
 def escapes(name: str) -> bool:
     """A member name that leaves the extraction directory (absolute, drive-qualified or ``..``)."""
     norm = name.replace("\\", "/")
-    return norm.startswith("/") or bool(re.match(r"^[A-Za-z]:", norm)) or ".." in PurePosixPath(norm).parts
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":" and norm[0].isascii() and norm[0].isalpha()):
+        return True
+    return ".." in norm and ".." in norm.split("/")
 
 
 def link_escapes(info: tarfile.TarInfo) -> bool:

@@ -324,7 +324,8 @@ def read_listing(src: Source, budget: ScanBudget) -> ZipListing:
             earlier = {(e.header_offset, e.raw_name) for e in listing.entries}
             for e in entries:
                 if (e.header_offset, e.raw_name) not in earlier:
-                    listing.entries.append(replace(e, index=len(listing.entries)))
+                    n = len(listing.entries)
+                    listing.entries.append(e if e.index == n else replace(e, index=n))
         if not listing.central:
             listing.issues.append(
                 _bad(
