@@ -543,6 +543,15 @@ def analyze_keras_h5(path_or_fh: Any, size: int, member: str | None) -> FormatRe
     h5py the file is unscannable. Fixed-length attributes over the bound are refused before they
     are read.
     """
+    if hasattr(path_or_fh, "read") and hasattr(path_or_fh, "seek"):
+        # A plain HDF5 data file has no Keras configuration: when the root attributes can be
+        # listed without h5py and name none, h5py (and numpy) need not be imported at all.
+        from aispm.analysis.hdf5_header import root_attribute_names
+
+        names = root_attribute_names(path_or_fh, size)
+        path_or_fh.seek(0)
+        if names is not None and not names & {"model_config", "training_config"}:
+            return FormatResult({"has_model_config": False}, ())
     try:
         h5py = importlib.import_module("h5py")
     except ImportError:
