@@ -335,45 +335,38 @@ class Store:
     # -- per-file observation cache (pipeline.ObservationCache) ------------------------------
 
     def get_many(self, keys: Sequence[str]) -> Mapping[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
-        with self._tx() as s:
-            for i in range(0, len(keys), _BATCH):
-                chunk = keys[i : i + _BATCH]
-                # Plain column rows, not ORM objects: a rescan loads one row per file.
-                rows = s.execute(
-                    select(FileCacheRow.key, FileCacheRow.observations).where(FileCacheRow.key.in_(chunk))
-                )
-                out.update((k, obs) for k, obs in rows)
-        return out
+        return self._lookup(FileCacheRow.key, FileCacheRow.observations, keys)
 
     def put_many(self, entries: Mapping[str, list[dict[str, Any]]]) -> None:
-        with self._tx() as s:
-            keys = list(entries)
-            for i in range(0, len(keys), _BATCH):
-                chunk = keys[i : i + _BATCH]
-                s.execute(delete(FileCacheRow).where(FileCacheRow.key.in_(chunk)))
-            s.add_all(FileCacheRow(key=k, observations=v) for k, v in entries.items())
+        self._replace(FileCacheRow.key, [FileCacheRow(key=k, observations=v) for k, v in entries.items()])
 
     def get_digests(self, stat_keys: Sequence[str]) -> Mapping[str, str]:
-        out: dict[str, str] = {}
-        with self._tx() as s:
-            for i in range(0, len(stat_keys), _BATCH):
-                chunk = stat_keys[i : i + _BATCH]
-                rows = s.execute(
-                    select(FileDigestRow.stat_key, FileDigestRow.digest).where(
-                        FileDigestRow.stat_key.in_(chunk)
-                    )
-                )
-                out.update((k, d) for k, d in rows)
-        return out
+        return self._lookup(FileDigestRow.stat_key, FileDigestRow.digest, stat_keys)
 
     def put_digests(self, entries: Mapping[str, str]) -> None:
+        self._replace(
+            FileDigestRow.stat_key, [FileDigestRow(stat_key=k, digest=v) for k, v in entries.items()]
+        )
+
+    def _lookup(self, key: Any, value: Any, keys: Sequence[str]) -> dict[str, Any]:
+        """``{key: value}`` of the cache rows whose ``key`` column is among ``keys``, in batches.
+
+        Plain column rows, not ORM objects: a rescan loads one row per file.
+        """
+        out: dict[str, Any] = {}
         with self._tx() as s:
-            keys = list(entries)
             for i in range(0, len(keys), _BATCH):
-                chunk = keys[i : i + _BATCH]
-                s.execute(delete(FileDigestRow).where(FileDigestRow.stat_key.in_(chunk)))
-            s.add_all(FileDigestRow(stat_key=k, digest=v) for k, v in entries.items())
+                rows = s.execute(select(key, value).where(key.in_(keys[i : i + _BATCH])))
+                out.update((k, v) for k, v in rows)
+        return out
+
+    def _replace(self, key: Any, rows: Sequence[Any]) -> None:
+        """Insert ``rows`` of one cache table, replacing those with the same ``key`` column value."""
+        keys = [getattr(r, key.key) for r in rows]
+        with self._tx() as s:
+            for i in range(0, len(keys), _BATCH):
+                s.execute(delete(key.class_).where(key.in_(keys[i : i + _BATCH])))
+            s.add_all(rows)
 
     def clear_cache(self) -> None:
         with self._tx() as s:
