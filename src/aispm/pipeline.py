@@ -440,12 +440,18 @@ def _tree_path(name: str, mentioned_in: str, files: frozenset[str]) -> str:
     """
     if name.startswith("/") or "://" in name or "*" in name:
         return name
+    return _nearest(name, mentioned_in, files) or name
+
+
+def _nearest(name: str, mentioned_in: str, members: frozenset[str]) -> str | None:
+    """``name`` taken relative to the mentioning file's directory, then to each of its parents: the
+    first such path among ``members`` (the tree's files, or its directories), or None."""
     directory = PurePosixPath(mentioned_in).parent
     for base in (directory, *directory.parents):
         candidate = posixpath.normpath(str(base / name))
-        if candidate in files:
+        if candidate in members:
             return candidate
-    return name
+    return None
 
 
 def _assets_for_mention(
@@ -541,7 +547,7 @@ def _artifact_targets(value: str, mentioned_in: str, files: frozenset[str]) -> l
     if not folder or folder.startswith("/") or "://" in folder:
         return []
     tree = _index_tree(files)
-    folder = _tree_dir(folder, mentioned_in, tree.dirs) or ""
+    folder = _nearest(folder, mentioned_in, tree.dirs) or ""
     if not folder:
         return []
     in_folder = tree.children.get(folder, ())
@@ -570,16 +576,6 @@ def _index_tree(files: frozenset[str]) -> _TreeIndex:
             dirs.add(d)
             d = posixpath.dirname(d)
     return _TreeIndex(frozenset(dirs), {k: tuple(sorted(v)) for k, v in children.items()})
-
-
-def _tree_dir(name: str, mentioned_in: str, dirs: frozenset[str]) -> str | None:
-    """A relative directory path as the target-relative path of a directory in the tree, if one."""
-    directory = PurePosixPath(mentioned_in).parent
-    for base in (directory, *directory.parents):
-        candidate = posixpath.normpath(str(base / name))
-        if candidate in dirs:
-            return candidate
-    return None
 
 
 def run_checks(
