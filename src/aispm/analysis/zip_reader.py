@@ -561,61 +561,7 @@ def walk_local_headers(
         name = decode_name(raw, flags)
         after = data_offset + csize
         if flags & FLAG_DESCRIPTOR and csize == 0:
-            if method in (8, 12):
-                stop = _compressed_end(src, data_offset, end, method, budget)
-                if stop is None:
-                    listing.issues.append(
-                        _bad("container.truncated", "compressed member never ends", member=name, offset=pos)
-                    )
-                    entries.append(
-                        ZipEntry(
-                            len(entries),
-                            name,
-                            pos,
-                            method,
-                            flags,
-                            end - data_offset,
-                            0,
-                            crc,
-                            from_central=False,
-                            raw_name=raw,
-                        )
-                    )
-                    break
-                csize = stop - data_offset
-                crc = _descriptor_crc(src, stop, crc)
-                after = stop + _descriptor_length(src, stop)
-            elif method == 0:
-                found = _stored_end(src, data_offset, end, budget)
-                if found is None:
-                    listing.issues.append(
-                        _bad(
-                            "container.truncated",
-                            "the end of a stored member cannot be found",
-                            member=name,
-                            offset=pos,
-                        )
-                    )
-                    entries.append(
-                        ZipEntry(
-                            len(entries),
-                            name,
-                            pos,
-                            method,
-                            flags,
-                            end - data_offset,
-                            0,
-                            crc,
-                            from_central=False,
-                            raw_name=raw,
-                        )
-                    )
-                    break
-                stop, dd_len = found
-                csize = usize = stop - data_offset
-                crc = _descriptor_crc(src, stop, crc)
-                after = stop + dd_len
-            else:
+            if method not in (0, 8, 12):
                 listing.issues.append(
                     _bad(
                         "container.unsupported",
@@ -625,6 +571,26 @@ def walk_local_headers(
                     )
                 )
                 break
+            # The sizes follow the data, in a descriptor: find where the data ends.
+            found: tuple[int, int] | None
+            if method == 0:
+                found = _stored_end(src, data_offset, end, budget)
+                lost = "the end of a stored member cannot be found"
+            else:
+                stop = _compressed_end(src, data_offset, end, method, budget)
+                found = None if stop is None else (stop, _descriptor_length(src, stop))
+                lost = "compressed member never ends"
+            if found is None:
+                # Keep the member as the rest of the file, and stop there (``after`` does not advance).
+                listing.issues.append(_bad("container.truncated", lost, member=name, offset=pos))
+                csize, usize, after = end - data_offset, 0, pos
+            else:
+                stop, dd_len = found
+                csize = stop - data_offset
+                if method == 0:
+                    usize = csize
+                crc = _descriptor_crc(src, stop, crc)
+                after = stop + dd_len
         elif flags & FLAG_DESCRIPTOR:
             crc = _descriptor_crc(src, after, crc)
             after += _descriptor_length(src, after)
