@@ -28,7 +28,6 @@ pickle globals; the names here are modules only).
 
 from __future__ import annotations
 
-import importlib
 import json
 import lzma
 import struct
@@ -539,40 +538,38 @@ def _stray_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: st
 def analyze_keras_h5(path_or_fh: Any, size: int, member: str | None) -> FormatResult:
     """A legacy Keras HDF5 file: the ``model_config`` and ``training_config`` root attributes.
 
-    Read with h5py (HDF5 structure and attributes only; nothing in the file is executed). Without
-    h5py the file is unscannable. Fixed-length attributes over the bound are refused before they
-    are read.
+    The attributes are read from the HDF5 format itself (:mod:`hdf5_header`); a file that reader
+    is unsure of is read by h5py in an isolated child process (:mod:`hdf5_isolated`), because the
+    HDF5 library can hang or crash on hostile input. Nothing in the file is executed. Attributes
+    over the bound are refused before they are read.
     """
-    if hasattr(path_or_fh, "read") and hasattr(path_or_fh, "seek"):
-        # A plain HDF5 data file has no Keras configuration: when the root attributes can be
-        # listed without h5py and name none, h5py (and numpy) need not be imported at all.
-        from aispm.analysis.hdf5_header import root_attribute_names
+    from aispm.analysis.hdf5_header import Oversized, root_attributes
 
-        names = root_attribute_names(path_or_fh, size)
-        path_or_fh.seek(0)
-        if names is not None and not names & {"model_config", "training_config"}:
-            return FormatResult({"has_model_config": False}, ())
+    wanted = _h5_wanted()
+    fh = path_or_fh if hasattr(path_or_fh, "read") else open(path_or_fh, "rb")  # noqa: SIM115
     try:
-        h5py = importlib.import_module("h5py")
-    except ImportError:
-        return FormatResult({}, (_unscannable(member, "h5py not installed: the HDF5 file cannot be read"),))
+        found = root_attributes(fh, size, wanted)
+        if found is None:
+            from aispm.analysis.hdf5_isolated import IsolatedReadError, read_root_attributes
+
+            try:
+                found = read_root_attributes(fh, size, wanted)
+            except IsolatedReadError as exc:
+                return FormatResult({}, (_unscannable(member, str(exc)),))
+    finally:
+        if fh is not path_or_fh:
+            fh.close()
     facts: dict[str, JSON] = {}
     issues: list[Issue] = []
-    try:
-        with h5py.File(path_or_fh, "r") as f:
-            texts: dict[str, str] = {}
-            for name in ("keras_version", "backend", "model_config", "training_config"):
-                if name not in f.attrs:
-                    continue
-                limit = MAX_CONFIG_BYTES if name.endswith("_config") else 1024
-                text, problem = _read_attr(f, name, limit, member)
-                if problem is not None:
-                    issues.append(problem)
-                elif text is not None:
-                    texts[name] = text
-    except Exception as exc:  # h5py raises OSError, KeyError, OverflowError... on hostile files: all data
-        reason = f"not a readable HDF5 file ({type(exc).__name__}: {str(exc)[:120]})"
-        return FormatResult(facts, (_unscannable(member, reason),))
+    texts: dict[str, str] = {}
+    for name in wanted:
+        value = found.values.get(name)
+        if isinstance(value, Oversized):
+            issues.append(
+                _unscannable(member, f"attribute {name} holds {value.stored} bytes, over {wanted[name]}")
+            )
+        elif value is not None:
+            texts[name] = value
     for key in ("keras_version", "backend"):
         if key in texts:
             facts[key] = texts[key][:50]
@@ -591,24 +588,11 @@ def analyze_keras_h5(path_or_fh: Any, size: int, member: str | None) -> FormatRe
     return FormatResult(facts, tuple(issues))
 
 
-def _read_attr(f: Any, name: str, limit: int, member: str | None) -> tuple[str | None, Issue | None]:
-    h5py = importlib.import_module("h5py")
-    aid = h5py.h5a.open(f.id, name.encode())
-    try:
-        stored = int(aid.get_storage_size())
-    finally:
-        aid.close()
-    if stored > limit:
-        return None, _unscannable(member, f"attribute {name} holds {stored} bytes, over {limit}")
-    value = f.attrs[name]
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    if not isinstance(value, str):
-        return None, None
-    if len(value) > limit:
-        return None, _unscannable(member, f"attribute {name} holds {len(value)} characters, over {limit}")
-    return value, None
+def _h5_wanted() -> dict[str, int]:
+    """The root attributes a Keras HDF5 file is judged by, with the most bytes read of each."""
+    return {
+        "keras_version": 1024,
+        "backend": 1024,
+        "model_config": MAX_CONFIG_BYTES,
+        "training_config": MAX_CONFIG_BYTES,
+    }
