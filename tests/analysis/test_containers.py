@@ -282,6 +282,22 @@ def test_compressed_plain_pickles_are_safe(tmp_path: Path, wrap: Callable[[bytes
 
 
 @needs_torch
+def test_nemo_config_with_a_code_execution_target_is_malicious(
+    tmp_path: Path, torch_files: dict[str, bytes]
+) -> None:
+    # CVE-2025-23304: restoring the archive instantiates every Hydra _target_ in its config.
+    members = {
+        "./model_config.yaml": b"encoder:\n  _target_: os.system\n  _args_: ['id']\n",
+        "./model_weights.ckpt": torch_files["sd"],
+    }
+    for name, data in (("m.nemo", tar_bytes(members)), ("m.nemo.gz", gzip.compress(tar_bytes(members)))):
+        report = scan(write(tmp_path / name, data))
+        assert report.verdict is Verdict.MALICIOUS, name
+        bad = [i for i in report.issues if i.verdict is Verdict.MALICIOUS]
+        assert [(i.rule, i.member) for i in bad] == [("nemo.hydra-target", "./model_config.yaml")], name
+
+
+@needs_torch
 def test_nemo_tarball_and_tar_gz_of_a_checkpoint_are_safe(
     tmp_path: Path, torch_files: dict[str, bytes]
 ) -> None:

@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aispm.analysis import pickle_vm
+from aispm.analysis import nemo_config, pickle_vm
 from aispm.analysis.artifact_formats import (
     ANALYSED,
     CODECS,
@@ -751,6 +751,9 @@ class _Scan:
         if not info.isfile():
             return False
         base = info.name.strip("./")
+        if base.rsplit("/", 1)[-1] in nemo_config.CONFIG_NAMES:
+            self._nemo_config(tf, info, src, mpath)
+            return False
         member = _Member("pickle" if base in TORCH_TAR_PICKLES else None)
         if info.sparse is not None:
             self.unreadable += 1
@@ -782,6 +785,18 @@ class _Scan:
         if found is not None and path is None:
             self.member_formats[found.format] += 1
         return found is not None
+
+    def _nemo_config(
+        self, tf: tarfile.TarFile, info: tarfile.TarInfo, src: Source | None, mpath: str
+    ) -> None:
+        """A NeMo configuration: the Hydra targets that restoring the archive instantiates."""
+        limit = nemo_config.MAX_CONFIG_BYTES + 1
+        if src is not None:
+            data = WindowSource(src, info.offset_data, info.size).pread(0, min(info.size, limit))
+        else:
+            fh = tf.extractfile(info)
+            data = fh.read(limit) if fh is not None else b""
+        self.add(nemo_config.analyze_nemo_config(data, None).issues, mpath)
 
     def _torch_tar_records(self, src: Source, path: str, name: str) -> _Found | None:
         """The ``storages`` or ``tensors`` member of a legacy torch tar: pickles between raw records.

@@ -1,0 +1,95 @@
+"""Write seed corpora for ``fuzz/harnesses.py`` into ``fuzz/corpus/<target>/`` (not committed).
+
+Seeds are made by the real libraries (pickle, torch, numpy, h5py, safetensors, zipfile...) and by
+the malicious and benign pickle builders of the test suite, so the fuzzer starts from every
+format and technique aispm knows.
+
+    python fuzz/make_seeds.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import pickle
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def pickle_seeds() -> list[bytes]:
+    from tests.analysis import pickle_samples as samples
+
+    canary = Path(tempfile.gettempdir()) / "aispm-fuzz-canary"
+    seeds = [build(canary) for build in samples.MALICIOUS.values()]
+    seeds += [build() for build in samples.BENIGN.values()]
+    seeds += [build() for build in samples.DECOYS.values()]
+    seeds += [pickle.dumps({"a": [1, 2.0, "x", b"y"], "b": {1, 2}}, protocol=p) for p in range(6)]
+    return seeds
+
+
+def container_seeds(pickles: list[bytes]) -> list[bytes]:
+    import h5py
+    import numpy as np
+    import torch
+    from safetensors.numpy import save as st_save
+
+    seeds: list[bytes] = []
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2, 2)}, buf)
+    seeds.append(buf.getvalue())
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf, _use_new_zipfile_serialization=False)
+    seeds.append(buf.getvalue())
+    buf = io.BytesIO()
+    np.savez(buf, a=np.arange(3), b=np.array([{"x": 1}], dtype=object))
+    seeds.append(buf.getvalue())
+    seeds.append(st_save({"w": np.ones((2, 2), np.float32)}, metadata={"format": "pt"}))
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["keras_version"] = b"2.15.0"
+        lam = {"class_name": "Lambda", "config": {"function": ["4wEAAAAAAAAA", None, None]}}
+        f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {"layers": [lam]}})
+        f.create_dataset("w", data=np.ones(3))
+    seeds.append(buf.getvalue())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": []}}))
+        zf.writestr("model/data.pkl", pickles[0])
+    seeds.append(buf.getvalue())
+    seeds.append(gzip.compress(pickles[1]))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("model_weights.ckpt")
+        info.size = len(seeds[0])
+        tf.addfile(info, io.BytesIO(seeds[0]))
+    seeds.append(buf.getvalue())
+    return seeds
+
+
+def write(target: str, seeds: list[bytes]) -> None:
+    folder = HERE / "corpus" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    for data in seeds:
+        (folder / hashlib.sha256(data).hexdigest()[:16]).write_bytes(data)
+    print(f"{target}: {len(seeds)} seeds in {folder}")
+
+
+def main() -> None:
+    pickles = pickle_seeds()
+    containers = container_seeds(pickles)
+    write("pickle", pickles)
+    write("model_scan", pickles + containers)
+    write("hdf5", [s for s in containers if s.startswith(b"\x89HDF")])
+    write("keras_config", [json.dumps({"class_name": "Sequential", "config": {"layers": []}}).encode()])
+
+
+if __name__ == "__main__":
+    main()
