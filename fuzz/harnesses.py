@@ -26,6 +26,7 @@ from aispm.analysis.artifact_report import Issue, Verdict
 from aispm.analysis.hdf5_header import Oversized, RootAttributes, root_attributes
 from aispm.analysis.keras_model import analyze_keras_config
 from aispm.analysis.model_scan import register_format_analysers
+from aispm.analysis.nemo_config import analyze_nemo_config
 from aispm.analysis.pickle_vm import scan_pickle_bytes
 from aispm.model import Severity
 
@@ -80,11 +81,17 @@ def keras_config(data: bytes) -> None:
     analyze_keras_config(config, member=None)
 
 
+def nemo(data: bytes) -> None:
+    """A NeMo ``model_config.yaml``: Hydra targets, interpolations, aliases."""
+    _check(list(analyze_nemo_config(data, None).issues))
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "model_scan": model_scan,
     "pickle": pickle,
     "hdf5": hdf5,
     "keras_config": keras_config,
+    "nemo": nemo,
 }
 
 

@@ -89,6 +89,14 @@ def main() -> None:
     write("model_scan", pickles + containers)
     write("hdf5", [s for s in containers if s.startswith(b"\x89HDF")])
     write("keras_config", [json.dumps({"class_name": "Sequential", "config": {"layers": []}}).encode()])
+    write("nemo", NEMO_SEEDS)
+
+
+NEMO_SEEDS = [
+    b"encoder:\n  _target_: nemo.collections.asr.modules.ConformerEncoder\n  feat_in: 80\n",
+    b"m: os\nx:\n  _target_: ${m}.system\n  _args_: [id]\n",
+    b"a: &a [{_target_: torch.nn.ReLU}]\nb: [*a, *a]\n",
+]
 
 
 if __name__ == "__main__":

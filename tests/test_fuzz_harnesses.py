@@ -19,6 +19,7 @@ def test_target_accepts_every_seed(target: str) -> None:
         "pickle": _PICKLES,
         "hdf5": [s for s in _CONTAINERS if s.startswith(b"\x89HDF")],
         "keras_config": [b'{"class_name": "Sequential", "config": {"layers": []}}', b"[[[", b"\xff"],
+        "nemo": make_seeds.NEMO_SEEDS,
     }[target]
     assert seeds
     for data in seeds:

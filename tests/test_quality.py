@@ -22,7 +22,7 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_clean() -> None:
-    dirs = [d for d in ("src", "tests", "benchmarks") if (ROOT / d).is_dir()]
+    dirs = [d for d in ("src", "tests", "benchmarks", "fuzz") if (ROOT / d).is_dir()]
     proc = subprocess.run([_tool("ruff"), "check", *dirs], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

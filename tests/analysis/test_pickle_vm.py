@@ -161,6 +161,25 @@ def test_nested_zip_payload_goes_to_the_nested_scanner(tmp_path: Path) -> None:
     assert scan_pickle_bytes(data).verdict is Verdict.MALICIOUS
 
 
+def test_nested_zip_that_zipfile_cannot_read_is_malformed_not_a_walker_error(tmp_path: Path) -> None:
+    # Found by atheris: a member whose "version needed" is 15.8 makes zipfile raise
+    # NotImplementedError, which is unreadable input like any other, not a walker bug...
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("archive/data.pkl", pickle.dumps({"a": 1}))
+    # ... and so is one with the encrypted flag, for which zipfile raises RuntimeError.
+    for sig_offsets, value in (((4, 6), 158), ((6, 8), 1)):  # version needed; general-purpose flags
+        raw = bytearray(out.getvalue())
+        for sig, at in zip((b"PK\x03\x04", b"PK\x01\x02"), sig_offsets, strict=True):
+            raw[raw.index(sig) + at] = value
+        loader = samples._sg("torch.storage", "_load_from_bytes")
+        data = samples._p4(samples._call4(loader, samples._b(bytes(raw))))
+        scan = scan_pickle_bytes(data)
+        assert scan.verdict is Verdict.UNSCANNABLE
+        assert all("walker error" not in i.message for i in scan.issues), scan.issues
+        assert any("cannot be read" in i.message for i in scan.issues), scan.issues
+
+
 def test_nested_scanner_verdict_is_taken(tmp_path: Path) -> None:
     data = samples.torch_load_from_bytes_zip(tmp_path / "c")
 

@@ -39,6 +39,7 @@ import pickletools
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Final
@@ -191,6 +192,12 @@ _SKIP_CHUNK: Final = 1 << 18
 _PICKLE_START = re.compile(rb"\x80[\x00-\x05]")
 
 
+#: What reading a stream can raise on hostile input: the file object's own errors, and those of the
+#: stdlib decompressors and zipfile under it (an unsupported zip version or method, a bad deflate
+#: stream). Each is truncated or malformed input, never a walker bug.
+READ_ERRORS: Final = (OSError, EOFError, ValueError, zipfile.BadZipFile, NotImplementedError, zlib.error)
+
+
 class _Stop(Exception):
     """Ends the walk: ``kind`` is 'malformed', 'truncated' or 'limit'."""
 
@@ -245,7 +252,7 @@ class _Stream:
         while want > 0:
             try:
                 data = self.fh.read(want)
-            except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            except READ_ERRORS as exc:
                 raise _Stop("truncated", f"read error: {exc.__class__.__name__}: {exc}") from exc
             if not data:
                 self.eof = True
@@ -310,7 +317,7 @@ class _Stream:
             want = min(n, _SKIP_CHUNK)
             try:
                 got = (readinto(view[:want]) or 0) if readinto is not None else len(self.fh.read(want))
-            except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            except READ_ERRORS as exc:
                 raise _Stop("truncated", f"read error: {exc.__class__.__name__}: {exc}") from exc
             if not got:
                 self.eof = True
@@ -2087,7 +2094,7 @@ def _scan_zip_fallback(data: bytes, member: str | None, limits: PickleLimits, de
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in zf.infolist() if i.filename.endswith(".pkl")]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except READ_ERRORS as exc:
         return _unscannable(policy.MALFORMED, f"nested archive cannot be read: {exc}", member)
     if not infos:
         return _unscannable(policy.MALFORMED, "nested archive holds no pickle", member)
@@ -2099,7 +2106,7 @@ def _scan_zip_fallback(data: bytes, member: str | None, limits: PickleLimits, de
         try:
             with zf.open(info) as f:
                 r = _scan(f, f"{member or ''}!{info.filename}", limits, None, depth)  # type: ignore[arg-type]
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except (*READ_ERRORS, RuntimeError) as exc:  # zipfile: RuntimeError for an encrypted member
             r = _unscannable(policy.MALFORMED, f"nested member {info.filename} cannot be read: {exc}", member)
         issues.extend(r.issues)
         gl.update(r.globals)
@@ -2162,7 +2169,7 @@ def scan_npy(
     """A ``.npy`` stream: parse its header (versions 1-3); walk the pickle of an object array."""
     try:
         head = fh.read(10)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except READ_ERRORS as exc:
         return _unscannable(policy.MALFORMED, f"cannot read .npy header: {exc}", member)
     if len(head) < 10 or head[:6] != _NPY_MAGIC:
         return _unscannable(policy.MALFORMED, "not a .npy file (bad magic or truncated header)", member, 0)
@@ -2173,7 +2180,7 @@ def scan_npy(
     elif major in (2, 3):
         try:
             more = fh.read(2)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        except READ_ERRORS as exc:
             return _unscannable(policy.MALFORMED, f"cannot read .npy header: {exc}", member)
         if len(more) < 2:
             return _unscannable(policy.MALFORMED, ".npy header truncated", member, 8)
@@ -2185,7 +2192,7 @@ def scan_npy(
         return _unscannable(policy.LIMIT, f".npy header of {hlen} bytes is over {_NPY_MAX_HEADER}", member, 8)
     try:
         raw = fh.read(hlen)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except READ_ERRORS as exc:
         return _unscannable(policy.MALFORMED, f"cannot read .npy header: {exc}", member)
     if len(raw) < hlen:
         return _unscannable(policy.MALFORMED, ".npy header truncated", member, start)
