@@ -31,6 +31,7 @@ from aispm.analysis import hdf5_isolated, keras_model
 from aispm.analysis.artifact_report import FormatResult, Verdict
 from aispm.analysis.hdf5_header import root_attributes
 from aispm.analysis.keras_model import analyze_keras_config, analyze_keras_h5, analyze_keras_zip
+from aispm.analysis.model_scan import scan_model_file
 
 CANARY = Path(tempfile.gettempdir()) / "aispm-canary-keras"
 
@@ -514,7 +515,9 @@ def test_oversized_attribute_is_refused_before_reading(
     assert "over 100" in result.issues[0].message
 
 
-def test_h5_the_static_reader_is_unsure_of_is_read_in_a_child(tmp_path: Path) -> None:
+def test_h5_the_static_reader_is_unsure_of_is_read_in_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The newest HDF5 format keeps many attributes in dense storage, which the static reader does
     # not follow: h5py reads the file, isolated in a child process.
     path = tmp_path / "latest.h5"
@@ -528,6 +531,12 @@ def test_h5_the_static_reader_is_unsure_of_is_read_in_a_child(tmp_path: Path) ->
     assert rules(h5_result(path)) == ["keras.lambda-layer"]
     data = path.read_bytes()  # a container member has no file of its own: it is copied for the child
     assert rules(analyze_keras_h5(io.BytesIO(data), len(data), "latest.h5")) == ["keras.lambda-layer"]
+    # Through the router, the child reopens the scanned file by its inherited descriptor.
+    copied: list[object] = []
+    monkeypatch.setattr(hdf5_isolated.shutil, "copyfileobj", lambda *a, **k: copied.append(a))
+    report = scan_model_file(path)
+    assert report is not None and report.verdict is Verdict.MALICIOUS
+    assert [i.rule for i in report.issues] == ["keras.lambda-layer"] and copied == []
 
 
 def test_h5_that_hangs_or_crashes_the_hdf5_library_is_unscannable(

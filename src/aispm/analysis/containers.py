@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aispm.analysis import nemo_config, pickle_vm
+from aispm.analysis import pickle_vm
 from aispm.analysis.artifact_formats import (
     ANALYSED,
     CODECS,
@@ -126,6 +126,9 @@ __all__ = [
 #: Formats without an analyser are recognised and reported with their facts only.
 FormatAnalyser = Callable[[BinaryIO, int, str | None], FormatResult]
 FORMAT_ANALYSERS: dict[str, FormatAnalyser] = {}
+
+#: Tar members that are a NeMo archive's Hydra configuration (see :mod:`nemo_config`).
+NEMO_CONFIG_NAMES = frozenset({"model_config.yaml"})
 
 _MAX_DRAIN = 64 * MiB  # pickle-member bytes read after the pickle ends, to check its CRC
 _MAX_MEMBER_FACTS = 64
@@ -751,7 +754,7 @@ class _Scan:
         if not info.isfile():
             return False
         base = info.name.strip("./")
-        if base.rsplit("/", 1)[-1] in nemo_config.CONFIG_NAMES:
+        if base.rsplit("/", 1)[-1] in NEMO_CONFIG_NAMES:
             self._nemo_config(tf, info, src, mpath)
             return False
         member = _Member("pickle" if base in TORCH_TAR_PICKLES else None)
@@ -790,6 +793,8 @@ class _Scan:
         self, tf: tarfile.TarFile, info: tarfile.TarInfo, src: Source | None, mpath: str
     ) -> None:
         """A NeMo configuration: the Hydra targets that restoring the archive instantiates."""
+        from aispm.analysis import nemo_config  # YAML and its loader only when a NeMo archive is met
+
         limit = nemo_config.MAX_CONFIG_BYTES + 1
         if src is not None:
             data = WindowSource(src, info.offset_data, info.size).pread(0, min(info.size, limit))

@@ -31,9 +31,6 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 #: The most nodes visited (aliases can make a small document a very large tree).
 MAX_NODES = 200_000
 
-#: Configuration files Hydra instantiates when a ``.nemo`` archive is restored.
-CONFIG_NAMES = frozenset({"model_config.yaml"})
-
 #: Packages whose classes NeMo configurations name: models, modules, data, tokenizers, optimisers.
 TRUSTED_TARGETS = (
     "nemo",
