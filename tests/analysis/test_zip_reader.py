@@ -222,6 +222,25 @@ def test_torch_style_stored_members_with_descriptors_walk() -> None:
     assert read_all(src, listing.entries[1], budget)[0] == b"\x07" * 33
 
 
+def test_walking_many_descriptor_members_reads_the_file_about_once() -> None:
+    # Found by atheris: finding where each stored member ends read up to 256 KiB ahead and listed
+    # every signature there, so a file of many small members cost its size once per member.
+    class Counting(BytesSource):
+        read = 0
+
+        def pread(self, offset: int, n: int) -> bytes:
+            data = super().pread(offset, n)
+            self.read += len(data)
+            return data
+
+    decoy = b"PK\x07\x08" + b"\x07" * 60  # a descriptor signature whose sizes do not fit
+    data = build_zip([Member(f"m/data/{i}", decoy, descriptor=True) for i in range(3000)])
+    src = Counting(data[: data.find(b"PK\x01\x02")])
+    listing = read_listing(src, ScanBudget(ArtifactLimits()))
+    assert [e.compressed_size for e in listing.entries] == [len(decoy)] * 3000  # type: ignore[attr-defined]
+    assert src.read < 8 * src.size
+
+
 # ---------- hostile archives
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from aispm.analysis.artifact_io import (
@@ -474,25 +475,30 @@ def open_member(src: Source, entry: ZipEntry, budget: ScanBudget) -> DecodeStrea
 # --------------------------------------------------------------------------- local header walk
 
 
-def _search(src: Source, start: int, end: int, needles: tuple[bytes, ...], budget: ScanBudget) -> list[int]:
-    """Offsets of any of ``needles`` (4 bytes each) in ``src[start:end]``, in order."""
-    hits: list[int] = []
+def _search(
+    src: Source, start: int, end: int, needles: tuple[bytes, ...], budget: ScanBudget
+) -> Iterator[int]:
+    """Offsets of any of ``needles`` (4 bytes each) in ``src[start:end]``, in order, found lazily.
+
+    Windows start small and grow, so a caller that stops at the first good hit reads and searches
+    only around it: walking a file of many members costs its size, not its size per member.
+    """
     pos = start
+    size = 512
     while pos < end:
         budget.check_time()
-        data = src.pread(pos, min(CHUNK, end - pos) + 3)
+        data = src.pread(pos, min(size, end - pos) + 3)
         if len(data) < 4:
-            break
+            return
+        hits: set[int] = set()
         for needle in needles:
             i = data.find(needle)
-            while i >= 0:
-                if i + pos < end:
-                    hits.append(pos + i)
+            while i >= 0 and pos + i < end:
+                hits.add(pos + i)
                 i = data.find(needle, i + 1)
-        if hits:
-            return sorted(set(hits))
+        yield from sorted(hits)
         pos += max(1, len(data) - 3)
-    return hits
+        size = min(size * 2, CHUNK)
 
 
 def _compressed_end(src: Source, data_offset: int, end: int, method: int, budget: ScanBudget) -> int | None:
@@ -512,23 +518,17 @@ def _compressed_end(src: Source, data_offset: int, end: int, method: int, budget
 
 def _stored_end(src: Source, data_offset: int, end: int, budget: ScanBudget) -> tuple[int, int] | None:
     """(data end, descriptor length) of a stored member with a data descriptor, found by its sizes."""
-    pos = data_offset
-    while pos < end:
-        hits = _search(src, pos, end, (DESCRIPTOR_SIG, LOCAL_SIG, CENTRAL_SIG), budget)
-        if not hits:
-            return None
-        for h in hits:
-            if src.pread(h, 4) == DESCRIPTOR_SIG:
-                tail = src.pread(h + 8, 8)
-                if len(tail) >= 4 and struct.unpack_from("<I", tail)[0] == h - data_offset:
-                    return h, 16
-                if len(tail) == 8 and struct.unpack_from("<Q", tail)[0] == h - data_offset:
-                    return h, 24
-            elif h - 12 >= data_offset:
-                size = src.pread(h - 8, 4)
-                if len(size) == 4 and struct.unpack("<I", size)[0] == h - 12 - data_offset:
-                    return h - 12, 12
-        pos = hits[-1] + 1
+    for h in _search(src, data_offset, end, (DESCRIPTOR_SIG, LOCAL_SIG, CENTRAL_SIG), budget):
+        if src.pread(h, 4) == DESCRIPTOR_SIG:
+            tail = src.pread(h + 8, 8)
+            if len(tail) >= 4 and struct.unpack_from("<I", tail)[0] == h - data_offset:
+                return h, 16
+            if len(tail) == 8 and struct.unpack_from("<Q", tail)[0] == h - data_offset:
+                return h, 24
+        elif h - 12 >= data_offset:
+            size = src.pread(h - 8, 4)
+            if len(size) == 4 and struct.unpack("<I", size)[0] == h - 12 - data_offset:
+                return h - 12, 12
     return None
 
 
@@ -540,10 +540,10 @@ def walk_local_headers(
     first = src.pread(0, 4)
     pos = 0 if first == LOCAL_SIG else -1
     if pos < 0:
-        hits = _search(src, 0, min(end, 1024 * 1024), (LOCAL_SIG,), budget)
-        if not hits:
+        first_hit = next(_search(src, 0, min(end, 1024 * 1024), (LOCAL_SIG,), budget), None)
+        if first_hit is None:
             return []
-        pos = hits[0]
+        pos = first_hit
     entries: list[ZipEntry] = []
     while pos + _LOCAL.size <= end:
         hdr = src.read_exact(pos, _LOCAL.size)
