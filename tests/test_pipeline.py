@@ -6,6 +6,10 @@ import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
 
 from aispm.model import AssetKind, ErrorKind, RelationKind, Scope
 from aispm.pipeline import ScanOptions, scan
@@ -374,3 +378,47 @@ def test_a_changed_model_card_reaches_cached_weights(tmp_path: Path, sqlite_url:
     again = scan([root], opts)
     weights = next(a for a in again.assets if a.name == "m/model.safetensors")
     assert weights.properties["license"] == "apache-2.0"
+
+
+def test_signed_weights_are_hashed_once_across_scans(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A signature bundle is re-verified on every scan (it is judged with its folder), but the
+    # SHA-256 of each unchanged file it covers is remembered by stat stamp in the store.
+    from safetensors.numpy import save_file
+
+    from aispm.analysis import artifact_io
+    from tests.collectors.test_model_files import _sign, hf_folder
+
+    root = tmp_path / "repo"
+    folder = hf_folder(root, "models/signed")
+    _sign(folder, tmp_path)
+    old = 1_600_000_000
+    for p in folder.iterdir():
+        os.utime(p, (old, old))
+    store = Store.open(sqlite_url)
+    scan([root], ScanOptions(collectors=["model-files"], checks=[], cache=store))
+    hashed: list[str] = []
+    real_sha256 = artifact_io.hashlib.sha256
+
+    def counting() -> object:
+        hashed.append("x")
+        return real_sha256()
+
+    monkeypatch.setattr(artifact_io, "hashlib", SimpleNamespace(sha256=counting))
+    artifact_io._SHA_CACHE.clear()  # as in a new process
+
+    def signature(result: object) -> dict[str, object]:
+        (d,) = [a for a in result.assets if a.name == "models/signed"]  # type: ignore[attr-defined]
+        return d.properties["signature"]  # type: ignore[no-any-return]
+
+    second = scan([root], ScanOptions(collectors=["model-files"], checks=[], cache=store))
+    assert hashed == []
+    assert signature(second)["facts"]["integrity"] == "valid-digests"  # type: ignore[index]
+    # New weights: only the changed file is hashed again, and the signature no longer matches.
+    save_file({"embed.weight": np.ones((8, 4), dtype=np.float32)}, folder / "model.safetensors")
+    os.utime(folder / "model.safetensors", (old, old))
+    artifact_io._SHA_CACHE.clear()
+    third = scan([root], ScanOptions(collectors=["model-files"], checks=[], cache=store))
+    assert signature(third)["verdict"] == "malicious"
+    assert len(hashed) == 1

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol, TypeVar
 
 from aispm import __version__
+from aispm.analysis.hash_book import SHA256_BOOK, Sha256Book
 from aispm.analysis.model_ids import identify_dataset, identify_model
 from aispm.assets import SAAS_PROVIDERS, dataset_asset, model_asset, provider_asset
 from aispm.checks.base import Check, NotAssessable, load_checks
@@ -247,6 +248,30 @@ def _collect(
         cached = opts.cache.get_many(list(keys.values()))
     fresh: dict[str, list[dict[str, JSON]]] = {}
 
+    book = Sha256Book(opts.cache, time.time_ns() - RACY_NS) if opts.cache is not None else None
+    token = SHA256_BOOK.set(book)
+    try:
+        _collect_planned(plan, keys, cached, fresh, observations, errors, stats, opts)
+    finally:
+        SHA256_BOOK.reset(token)
+    if opts.cache is not None and fresh:
+        opts.cache.put_many(fresh)
+    if opts.cache is not None and book is not None and book.learned:
+        opts.cache.put_digests(book.learned)
+    return observations, errors, stats
+
+
+def _collect_planned(
+    plan: Sequence[tuple[SourceFile, list[Collector]]],
+    keys: Mapping[int, str],
+    cached: Mapping[str, list[dict[str, JSON]]],
+    fresh: dict[str, list[dict[str, JSON]]],
+    observations: list[Observation],
+    errors: list[ScanError],
+    stats: dict[str, int],
+    opts: ScanOptions,
+) -> None:
+    """Each planned file's observations: from the cache, or read by the collectors that want it."""
     total = len(plan)
     for i, (f, wanting) in enumerate(plan):
         key = keys.get(i)
@@ -275,9 +300,6 @@ def _collect(
                 fresh[key] = [observation_to_dict(o) for o in file_obs]
         if opts.progress is not None:
             opts.progress(i + 1, total)
-    if opts.cache is not None and fresh:
-        opts.cache.put_many(fresh)
-    return observations, errors, stats
 
 
 def _cache_keys(

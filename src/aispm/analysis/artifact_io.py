@@ -11,7 +11,8 @@ error it raised so that the caller can report the precise reason afterwards.
 Sources are random-access (:class:`FileSource`, :class:`WindowSource`, :class:`SpoolSource`,
 :class:`BytesSource`), seen as files through :class:`SourceFile` (and :class:`TapFile`, which also
 checksums what it serves); streams are sequential (:class:`DecodeStream`, :class:`ChainStream`).
-:func:`sha256_of` hashes a whole file, streamed and remembered by its stat stamp. Nothing here
+:func:`sha256_of` hashes a whole file, streamed and remembered by its stat stamp (across scans
+through the :class:`~aispm.analysis.hash_book.Sha256Book` the pipeline opens over its store). Nothing here
 interprets content: it only moves bytes, within bounds.
 """
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from aispm.analysis.hash_book import SHA256_BOOK, sha256_stamp_key
 from aispm.analysis.pickle_vm import DEFAULT_LIMITS as DEFAULT_PICKLE_LIMITS
 from aispm.analysis.pickle_vm import PickleLimits
 
@@ -647,9 +649,9 @@ _SHA_CACHE_MAX = 65_536
 
 
 def sha256_of(path: Path | str, *, chunk_size: int = 4 * MiB) -> str:
-    """The SHA-256 (hex) of a file, streamed in chunks, remembered by (path, size, mtime_ns).
+    """The SHA-256 (hex) of a file, streamed in chunks, remembered by (path, size, mtime_ns) in the
+    process and, during a scan with a store, by full stat stamp across scans (``hash_book``).
 
-    The collector persists these through its own cache; this one saves rehashing within a process.
     Raises ``OSError`` when the file cannot be read.
     """
     st = os.stat(path)
@@ -658,13 +660,19 @@ def sha256_of(path: Path | str, *, chunk_size: int = 4 * MiB) -> str:
     if hit is not None:
         _SHA_CACHE.move_to_end(key)
         return hit
-    digest = hashlib.sha256()
-    buf = bytearray(chunk_size)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            digest.update(view[:n])
-    value = digest.hexdigest()
+    book = SHA256_BOOK.get()
+    stamp_key = sha256_stamp_key(path, st) if book is not None else ""
+    value = book.lookup(stamp_key) if book is not None else None
+    if value is None:
+        digest = hashlib.sha256()
+        buf = bytearray(chunk_size)
+        view = memoryview(buf)
+        with open(path, "rb", buffering=0) as fh:
+            while n := fh.readinto(buf):
+                digest.update(view[:n])
+        value = digest.hexdigest()
+        if book is not None:
+            book.remember(stamp_key, st, value)
     _SHA_CACHE[key] = value
     if len(_SHA_CACHE) > _SHA_CACHE_MAX:
         _SHA_CACHE.popitem(last=False)
