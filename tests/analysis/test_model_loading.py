@@ -115,6 +115,23 @@ def test_hugging_face_loaders_and_remote_code() -> None:
     )
 
 
+def test_nemo_restore_from() -> None:
+    src = (
+        "import nemo.collections.asr as nemo_asr\n"
+        "a = nemo_asr.models.ASRModel.restore_from('models/asr.nemo')\n"
+        "b = nemo_asr.models.EncDecCTCModelBPE.restore_from(restore_path='models/b.nemo', strict=False)\n"
+        "c = cache.restore_from(key)\n"
+    )
+    a, b, c = loads(src)
+    assert (a.loader, a.format, a.path) == (
+        "nemo.collections.asr.models.ASRModel.restore_from",
+        "nemo",
+        "models/asr.nemo",
+    )
+    assert (b.format, b.path) == ("nemo", "models/b.nemo")
+    assert (c.path, c.expr) == (None, "key")  # a restore_from of something else keeps no path
+
+
 def test_paths_built_from_constants_and_file_relative_paths() -> None:
     src = (
         "import os, pickle, joblib, torch\nfrom pathlib import Path\n"

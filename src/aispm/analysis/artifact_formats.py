@@ -252,7 +252,10 @@ def pickle_format(head: bytes, globals_: Iterable[str]) -> str:
 
 
 def framework_of(fmt: str, globals_: Iterable[str]) -> str | None:
-    """The framework the pickle globals point to, else the one the format implies."""
+    """The framework the pickle globals point to, else the one the format implies (a format that
+    belongs to one framework, a NeMo archive, wins over the torch globals of its weights)."""
+    if fmt == "nemo":
+        return "nemo"
     tops = {g.split(".", 1)[0] for g in globals_}
     for module, framework in _GLOBAL_FRAMEWORKS:
         if module in tops:

@@ -3,10 +3,11 @@
 :func:`find_model_loads` lists every call that deserializes or opens a local model file or
 directory (``torch.load``, ``joblib.load``, ``pickle.load``, ``numpy.load``, Keras' model loader,
 ``tf.saved_model.load``, ``onnxruntime.InferenceSession``, ``safetensors`` loaders, ``llama_cpp.Llama``,
-``from_pretrained``, ``transformers.pipeline``, ``torch.hub.load``...) with the path when the source
-spells it out (string constants, ``os.path.join`` and ``Path(...) / "x"`` of constants, names
-assigned such a value once, and paths relative to ``__file__``), and the flags that decide
-whether loading runs code (``trust_remote_code``, ``weights_only``, ``allow_pickle``, ``safe_mode``).
+``from_pretrained``, NeMo's ``restore_from``, ``transformers.pipeline``, ``torch.hub.load``...) with
+the path when the source spells it out (string constants, ``os.path.join`` and ``Path(...) / "x"``
+of constants, names assigned such a value once, and paths relative to ``__file__``), and the flags
+that decide whether loading runs code (``trust_remote_code``, ``weights_only``, ``allow_pickle``,
+``safe_mode``).
 
 The model-file collector uses these to link code to the artifacts it loads ("this checkpoint is
 loaded by this service"), and checks use the flags to judge the code. Nothing is imported or run:
@@ -215,6 +216,9 @@ class _Finder:
             if fmt in _PICKLE_FORMATS and target is not None:
                 target = self._through_open(target)
             return self._make(call, name, fmt, target)
+        if name.endswith(".restore_from"):
+            # NeMo: ``ASRModel.restore_from(restore_path=...)`` unpacks a ``.nemo`` archive.
+            return self._make(call, name, "nemo", _argument(call, 0, ("restore_path",)))
         if name.endswith(".from_pretrained"):
             receiver = name.rsplit(".", 2)[-2]
             # PEFT: the base model comes first and the adapter second.

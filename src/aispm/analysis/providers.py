@@ -206,6 +206,7 @@ PYTHON_MODULES: Mapping[str, SdkInfo] = {
     "ctransformers": _s("ctransformers", "huggingface", _R),
     "mlx_lm": _s("mlx-lm", "huggingface", _R),
     "torch": _s("torch", None, _R),
+    "nemo": _s("nemo-toolkit", None, _R),
     "tensorflow": _s("tensorflow", None, _R),
     "keras": _s("keras", None, _R),
     "jax": _s("jax", None, _R),

@@ -114,7 +114,7 @@ class ManifestCollector(Collector):
     """Package assets for the AI packages that dependency manifests and lock files declare."""
 
     name = "manifests"
-    version = "1"
+    version = "2"
 
     def wants(self, file: SourceFile) -> bool:
         return _kind_of(file) is not None

@@ -126,7 +126,7 @@ class ModelFileCollector(Collector):
     """Finds model artifacts and dataset files by extension and magic bytes."""
 
     name = "model-files"
-    version = "2"
+    version = "3"
 
     def wants(self, file: SourceFile) -> bool:
         """Model and dataset extensions, model-directory and signature files, Ollama manifests, and

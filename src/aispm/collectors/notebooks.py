@@ -42,7 +42,7 @@ class NotebookCollector(Collector):
     """Jupyter notebooks (``*.ipynb``): a notebook asset owning the AI its cells use."""
 
     name = "notebooks"
-    version = "1"
+    version = "2"
 
     def wants(self, file: SourceFile) -> bool:
         return file.suffix == ".ipynb"

@@ -227,7 +227,7 @@ _MAY_HOLD_AI = re.compile(
 #: A cheap text test for calls that may load a model artifact (``model_loading``'s loaders).
 _MAY_LOAD = re.compile(
     r"\b(?:loads?|load_model|load_file|from_pretrained|InferenceSession|Llama|GGUFReader|safe_open"
-    r"|read_pickle|Unpickler|pipeline|SentenceTransformer|CrossEncoder)\s*\("
+    r"|read_pickle|Unpickler|pipeline|SentenceTransformer|CrossEncoder|restore_from)\s*\("
 )
 
 LineMap = Callable[[int], tuple[int | None, Mapping[str, JSON]]]
@@ -241,7 +241,7 @@ class PythonCodeCollector(Collector):
     """
 
     name = "python-code"
-    version = "3"
+    version = "4"
 
     def wants(self, file: SourceFile) -> bool:
         return file.suffix in (".py", ".pyw")
