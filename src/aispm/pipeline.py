@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from aispm import __version__
@@ -468,12 +468,14 @@ def _tree_path(name: str, mentioned_in: str, files: frozenset[str]) -> str:
 def _nearest(name: str, mentioned_in: str, members: frozenset[str]) -> str | None:
     """``name`` taken relative to the mentioning file's directory, then to each of its parents: the
     first such path among ``members`` (the tree's files, or its directories), or None."""
-    directory = PurePosixPath(mentioned_in).parent
-    for base in (directory, *directory.parents):
-        candidate = posixpath.normpath(str(base / name))
+    base = posixpath.dirname(mentioned_in)
+    while True:
+        candidate = posixpath.normpath(posixpath.join(base, name) if base else name)
         if candidate in members:
             return candidate
-    return None
+        if not base:
+            return None
+        base = posixpath.dirname(base)
 
 
 def _assets_for_mention(

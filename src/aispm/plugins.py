@@ -6,8 +6,9 @@ name (a collector's ``name``, a check's id).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 
@@ -23,7 +24,7 @@ def load_plugins(group: str, base: type, names: Iterable[str] | None = None) -> 
     """
     wanted = set(names) if names is not None else None
     found: dict[str, Any] = {}
-    for ep in entry_points(group=group):
+    for ep in _registered(group):
         if wanted is not None and ep.name not in wanted:
             continue
         try:
@@ -36,3 +37,10 @@ def load_plugins(group: str, base: type, names: Iterable[str] | None = None) -> 
     if wanted is not None and (missing := wanted - set(found)):
         raise KeyError(f"unknown {group} plugin(s): {', '.join(sorted(missing))}")
     return found
+
+
+@functools.cache
+def _registered(group: str) -> tuple[EntryPoint, ...]:
+    """The entry points of ``group``, read from the installed packages' metadata once per process
+    (reading every distribution's metadata costs more than a rescan of an unchanged tree)."""
+    return tuple(entry_points(group=group))

@@ -93,14 +93,22 @@ def _wanted_name(name: str) -> bool:
         return False
     if low in _TEXT_NAMES or is_env_file(low) or low.startswith(("dockerfile", "containerfile")):
         return True
-    stem = PurePosixPath(low)
+    stem, suffix = _split_suffix(low)
     # ``config.yaml.example`` is read as ``config.yaml``.
-    while stem.suffix and stem.suffix[1:] in _COPY_SUFFIXES:
-        stem = PurePosixPath(stem.stem)
-        if is_env_file(stem.name):
+    while suffix and suffix[1:] in _COPY_SUFFIXES:
+        if is_env_file(stem):
             return True
+        stem, suffix = _split_suffix(stem)
     # No suffix: scripts, ``.dockerignore``-style dotfiles, ``credentials``; binaries are sniffed out.
-    return not stem.suffix or stem.suffix in _TEXT_SUFFIXES
+    return not suffix or suffix in _TEXT_SUFFIXES
+
+
+def _split_suffix(name: str) -> tuple[str, str]:
+    """(stem, suffix) of a file name as ``PurePosixPath`` splits it (a dotfile has no suffix)."""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[:dot], name[dot:]
+    return name, ""
 
 
 class CredentialCollector(Collector):

@@ -21,7 +21,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 from xml.etree.ElementTree import Element
 
@@ -69,10 +68,12 @@ _BLOCK_END: Final = re.compile(r"^\s*end\b")
 
 
 def _is_requirements(file: SourceFile) -> bool:
-    p = PurePosixPath(file.path)
-    if _REQ_FILE.match(p.name):
+    if _REQ_FILE.match(file.name):
         return True
-    return p.suffix in (".txt", ".in") and bool(_REQ_DIR.match(p.parent.name))
+    if not file.name.endswith((".txt", ".in")) or file.name.startswith("."):
+        return False  # PurePosixPath gives a dotfile (".txt") no suffix
+    parent = file.path.rpartition("/")[0].rpartition("/")[2]
+    return bool(_REQ_DIR.match(parent))
 
 
 _BY_NAME: Final[dict[str, str]] = {

@@ -61,10 +61,15 @@ class ClientFile:
 _USER_MARKERS = ("/library/application support/", "/appdata/", "/.config/", "/globalstorage/", "/.codeium/")
 
 
+_CLIENT_SUFFIXES = (".json", ".jsonc", ".toml", ".yaml", ".yml", ".code-workspace")
+
+
 def client_for(path: str) -> ClientFile | None:
     """The MCP client whose config file ``path`` is, by name and place (None when unknown)."""
     p = "/" + path.lower()
     name = p.rsplit("/", 1)[-1]
+    if not name.endswith(_CLIENT_SUFFIXES):
+        return None  # every client config below is JSON, TOML, YAML or a VS Code workspace
     user = any(m in p for m in _USER_MARKERS)
     scope = "user" if user else "project"
     table: tuple[tuple[bool, str, str | None], ...] = (
