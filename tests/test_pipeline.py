@@ -422,3 +422,29 @@ def test_signed_weights_are_hashed_once_across_scans(
     third = scan([root], ScanOptions(collectors=["model-files"], checks=[], cache=store))
     assert signature(third)["verdict"] == "malicious"
     assert len(hashed) == 1
+
+
+def test_a_scan_collects_garbage_less_often_and_restores_the_settings(tmp_path: Path) -> None:
+    import gc
+
+    from aispm import pipeline
+    from aispm.collectors.base import Collector, SourceFile
+
+    seen: list[tuple[int, int, int]] = []
+
+    class Recorder(Collector):
+        name = "gc-recorder"
+        version = "1"
+
+        def wants(self, file: SourceFile) -> bool:
+            return True
+
+        def collect(self, file: SourceFile) -> list[object]:  # type: ignore[override]
+            seen.append(gc.get_threshold())
+            return []
+
+    root = _tree(tmp_path / "repo", {"a.txt": "x"})
+    before = gc.get_threshold()
+    _scan(root, collector=Recorder())
+    assert gc.get_threshold() == before
+    assert seen and seen[0][0] >= pipeline.GC_YOUNG_THRESHOLD and seen[0][1:] == before[1:]

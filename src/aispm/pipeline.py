@@ -7,7 +7,9 @@ sorted order and every merge is keyed by stable ids.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import hashlib
 import os
 import posixpath
@@ -103,6 +105,31 @@ class _Walk:
 
 def scan(targets: Sequence[Path], options: ScanOptions | None = None) -> ScanResult:
     """Scan ``targets`` (directories or files) and return the whole result. Never raises for bad input."""
+    with _fewer_collections():
+        return _scan(targets, options)
+
+
+#: Allocations between young-generation collections during a scan (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect the young generation less often while scanning, then restore the settings.
+
+    A scan allocates tens of thousands of records that all live until it ends; with the default
+    threshold the cyclic collector walks them over and over (a third of a rescan's time, measured
+    on the 1,000-file synthetic tree). Reference counting still frees everything acyclic at once.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], GC_YOUNG_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _scan(targets: Sequence[Path], options: ScanOptions | None) -> ScanResult:
     opts = options or ScanOptions()
     started = datetime.now(UTC)
     t0 = time.perf_counter()
