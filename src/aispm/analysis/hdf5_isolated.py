@@ -2,13 +2,15 @@
 
 The HDF5 C library can loop forever or crash on a hostile file (a single changed byte was enough
 with h5py 3.16), so it never runs inside the scanning process. When :mod:`hdf5_header` cannot read
-a file's root attributes with certainty, the file is copied to a private temporary file (members
-of containers have no path of their own) and a child Python reads the attributes with h5py, under
-a wall-clock limit, a CPU limit and an address-space limit. A child that crashes, hangs or fails
-makes the file unscannable with the reason; the scan goes on.
+a file's root attributes with certainty, a child Python reads them with h5py, under a wall-clock
+limit, a CPU limit and an address-space limit, with HDF5's dynamic filter plugins disabled. The
+child reopens the scanned file through a descriptor it inherits; a member of a container, which
+has no file of its own, is first copied to a private temporary file. A child that crashes, hangs
+or fails makes the file unscannable with the reason; the scan goes on.
 
-Run as ``python -m aispm.analysis.hdf5_isolated PATH`` with the wanted names and bounds as JSON on
-standard input; it prints one JSON object.
+The child runs in isolated mode (``-I``: neither the working directory nor ``PYTHON*`` variables
+can put a module of the scanned tree before h5py) with this aispm's own source folder on its
+path. It reads the wanted names and bounds as JSON on standard input and prints one JSON object.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from aispm.analysis.hdf5_header import Oversized, RootAttributes
 MAX_ISOLATED_BYTES = 4 << 30
 TIME_LIMIT_S = 30.0
 MEMORY_LIMIT_BYTES = 4 << 30
+#: One BLAS thread (its buffers count against the address-space limit), and no HDF5 filter
+#: plugins: ``::`` tells the library to load none, whatever a dataset asks for.
+_CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HDF5_PLUGIN_PRELOAD": "::"}
 
 
 class IsolatedReadError(Exception):
@@ -84,7 +89,9 @@ def _limit_self() -> None:  # pragma: no cover - runs in the child, before h5py 
 def _run_child(
     path: str, wanted: Mapping[str, int], time_limit: float, fds: tuple[int, ...]
 ) -> RootAttributes:
-    command = [sys.executable, "-I", "-m", "aispm.analysis.hdf5_isolated", path]
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = f"import sys; sys.path.insert(0, {here!r}); from aispm.analysis.hdf5_isolated import main; main()"
+    command = [sys.executable, "-I", "-c", code, path]
     try:
         done = subprocess.run(
             command,
@@ -93,27 +100,35 @@ def _run_child(
             timeout=time_limit,
             check=False,
             pass_fds=fds,
-            env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+            env={
+                **os.environ,
+                "OPENBLAS_NUM_THREADS": "1",
+                "OMP_NUM_THREADS": "1",
+                "HDF5_PLUGIN_PRELOAD": "::",
+            },
         )
     except subprocess.TimeoutExpired as exc:
         raise IsolatedReadError(f"the HDF5 library ran past {time_limit:g} s on this file") from exc
     if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
         raise IsolatedReadError(f"the HDF5 library crashed on this file ({name})")
     try:
         answer = json.loads(done.stdout)
-    except ValueError as exc:
+        if "error" in answer:
+            raise IsolatedReadError(str(answer["error"])[:200])
+        values: dict[str, str | Oversized | None] = {}
+        for name, value in answer["values"].items():
+            if isinstance(value, dict):
+                values[name] = Oversized(int(value["over"]))
+            else:
+                values[name] = value if isinstance(value, str) else None
+        return RootAttributes(frozenset(str(n) for n in answer["names"]), values)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise IsolatedReadError(f"the HDF5 reader failed: {tail[0][:160]}") from exc
-    if "error" in answer:
-        raise IsolatedReadError(str(answer["error"])[:200])
-    values: dict[str, str | Oversized | None] = {}
-    for name, value in answer["values"].items():
-        if isinstance(value, dict):
-            values[name] = Oversized(int(value["over"]))
-        else:
-            values[name] = value if isinstance(value, str) else None
-    return RootAttributes(frozenset(answer["names"]), values)
 
 
 def _read_with_h5py(path: str, wanted: Mapping[str, int]) -> dict[str, Any]:
