@@ -723,3 +723,39 @@ def test_cacheable_opt_out(tmp_path: Path) -> None:
     c = ModelFileCollector()
     assert not c.cacheable(source(tmp_path, "m/config.json"))
     assert c.cacheable(source(tmp_path, "m/model.safetensors"))
+
+
+def _set_zip_field(data: bytes, local_at: int, central_at: int, value: int) -> bytes:
+    raw = bytearray(data)
+    for sig, at in ((b"PK\x03\x04", local_at), (b"PK\x01\x02", central_at)):
+        pos = raw.find(sig)
+        while pos >= 0:
+            raw[pos + at] = value
+            pos = raw.find(sig, pos + 4)
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param((6, 8, 1), id="encrypted flag (zipfile: RuntimeError)"),
+        pytest.param((4, 6, 158), id="unknown zip version (zipfile: NotImplementedError)"),
+    ],
+)
+def test_a_zip_that_zipfile_refuses_is_still_an_artifact_with_its_verdict(
+    tmp_path: Path, damage: tuple[int, int, int]
+) -> None:
+    # The collector's own identification reads the zip with zipfile, which refuses these members.
+    # The file must still be inventoried, with the scanner's verdict: unscannable, failing closed
+    # (Keras reads .keras files with zipfile too, so it could not load them either).
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        lam = {"class_name": "Lambda", "config": {"function": ["4wEAAAAAAAAA", None, None]}}
+        zf.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": [lam]}}))
+        zf.writestr("metadata.json", "{}")
+    place(tmp_path, "m.keras", _set_zip_field(buf.getvalue(), *damage))
+    result = model_scan(tmp_path)
+    (asset,) = [a for a in result.assets if a.name == "m.keras"]
+    assert asset.properties["format"] == "keras" and asset.properties["header_valid"] is False
+    assert asset.properties["safety"]["verdict"] == "unscannable"  # type: ignore[index]
+    assert [e.path for e in result.errors] == ["m.keras"]  # and zipfile's refusal is on record

@@ -29,14 +29,12 @@ pickle globals; the names here are modules only).
 from __future__ import annotations
 
 import json
-import lzma
-import struct
 import zipfile
-import zlib
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from aispm.analysis.artifact_report import FormatResult, Issue, Verdict
+from aispm.analysis.zip_reader import ZIPFILE_ERRORS
 
 try:  # the pickle policy's denylist of dotted names (os.system, runpy._run_code...), when present
     from aispm.analysis.pickle_policy import denied as _pickle_denied
@@ -107,11 +105,6 @@ LOOKUP_LAYERS = frozenset({"StringLookup", "IntegerLookup", "TextVectorization",
 #: Members a ``.keras`` archive holds.
 KERAS_MEMBERS = frozenset({"config.json", "metadata.json", "model.weights.h5", "model.weights.npz"})
 _CODE_SUFFIXES = (".py", ".pyc", ".pkl", ".pickle", ".pt", ".pth", ".joblib", ".so", ".dll", ".dylib", ".sh")
-#: What reading a damaged zip member can raise (bad CRC, inflate errors, lying sizes, encryption).
-_ZIP_ERRORS = (
-    zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
-    NotImplementedError, KeyError, struct.error, zlib.error, lzma.LZMAError,
-)  # fmt: skip
 MAX_DEPTH = 100
 MAX_NODES = 2_000_000
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -442,7 +435,7 @@ def analyze_keras_zip(fh: BinaryIO, size: int, member: str | None) -> FormatResu
     try:
         zf = zipfile.ZipFile(fh)
         infos = zf.infolist()
-    except _ZIP_ERRORS as exc:
+    except ZIPFILE_ERRORS as exc:
         return FormatResult(facts, (_unscannable(member, f"not a readable zip archive ({str(exc)[:120]})"),))
     if len(infos) > MAX_MEMBERS:
         return FormatResult(facts, (_unscannable(member, f"{len(infos)} zip members, over {MAX_MEMBERS}"),))
@@ -492,7 +485,7 @@ def _read_member(
     try:
         with zf.open(info) as stream:
             data = stream.read(limit + 1)
-    except _ZIP_ERRORS as exc:
+    except ZIPFILE_ERRORS as exc:
         return b"", _unscannable(member, f"{info.filename} cannot be read ({str(exc)[:120]})")
     if len(data) > limit:
         return b"", _unscannable(member, f"{info.filename} inflates past {limit} bytes")
@@ -512,7 +505,7 @@ def _stray_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: st
             try:
                 with zf.open(info) as stream:
                     head = stream.read(2)
-            except _ZIP_ERRORS:
+            except ZIPFILE_ERRORS:
                 head = b""
             if len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
                 kind = "a pickle"

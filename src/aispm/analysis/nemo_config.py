@@ -8,9 +8,9 @@ an unknown package is code chosen by whoever wrote the file.
 
 The YAML is read by :func:`structured.load_yaml_documents` (PyYAML's safe loader: no tags that
 build objects; alias bombs and deep nesting refused) within a size bound, and walked with a node
-budget and cycle detection.
-Targets are judged with the pickle policy's denylist, since Hydra imports by dotted name as a
-pickle ``GLOBAL`` does; Hydra's own string-to-callable helpers are import indirection.
+budget and cycle detection. Targets are judged with the pickle policy's denylist, since Hydra
+imports by dotted name as a pickle ``GLOBAL`` does; Hydra's own string-to-callable helpers are
+import indirection.
 """
 
 from __future__ import annotations

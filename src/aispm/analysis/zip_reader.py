@@ -19,7 +19,9 @@ Issues name the member relative to this zip; the container layer prefixes the ou
 
 from __future__ import annotations
 
+import lzma
 import struct
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -60,6 +62,15 @@ _EOCD64_LOCATOR = struct.Struct("<4sIQI")  # 20 bytes
 _EOCD64 = struct.Struct("<4sQHHIIQQQQ")  # 56 bytes
 _MAX_COMMENT = 0xFFFF
 _U32 = 0xFFFFFFFF
+
+
+#: What the standard library's ``zipfile`` raises on a damaged or hostile archive: bad CRCs and
+#: inflate errors, lying sizes, the encrypted flag (RuntimeError), an unknown version or method
+#: (NotImplementedError). Code that still uses ``zipfile`` on scanned files catches these.
+ZIPFILE_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
+    NotImplementedError, KeyError, struct.error, zlib.error, lzma.LZMAError,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

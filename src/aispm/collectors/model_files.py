@@ -315,6 +315,8 @@ def _gguf(file: SourceFile) -> _Artifact:
 
 
 def _zip_artifact(file: SourceFile, suffix: str) -> _Artifact | None:
+    from aispm.analysis.zip_reader import ZIPFILE_ERRORS
+
     try:
         with zipfile.ZipFile(file.abs_path) as zf:
             infos = zf.infolist()
@@ -325,7 +327,7 @@ def _zip_artifact(file: SourceFile, suffix: str) -> _Artifact | None:
                 return _keras_zip(zf)
             if suffix == ".npz":
                 return _npz(zf, infos)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIPFILE_ERRORS as exc:  # zipfile refuses what loaders may still read: the verdict decides
         if suffix in (".pt", ".pth", ".ckpt", ".keras", ".npz"):
             return _Artifact(MODEL_EXTENSIONS[suffix], problem=f"unreadable zip: {exc}")
         return None
