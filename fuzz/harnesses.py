@@ -15,6 +15,7 @@ seed corpus so that they do not rot.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import sys
@@ -86,12 +87,46 @@ def nemo(data: bytes) -> None:
     _check(list(analyze_nemo_config(data, None).issues))
 
 
+#: File names the ``collectors`` target gives its input, chosen by the first byte.
+COLLECTOR_NAMES = (
+    "model.pt", "model.pkl", "model.keras", "model.h5", "model.safetensors", "model.gguf", "model.onnx",
+    "model.npz", "model.npy", "model.joblib", "weights.bin", "config.json", "requirements.txt",
+    "package.json", "pyproject.toml", "app.py", "notebook.ipynb", "values.yaml", ".env", "main.tf",
+    "mcp.json", "claude_desktop_config.json", "model.sig", "Modelfile", "data.jsonl", "blob",
+)  # fmt: skip
+
+
+def collectors(data: bytes) -> None:
+    """Every built-in collector that wants the file, on the input written under a chosen name: only
+    a ``CollectorError`` (a recorded, described failure) may come out."""
+    import tempfile
+    from pathlib import Path
+
+    from aispm.collectors.base import CollectorError, SourceFile, load_collectors, scope_of
+
+    if not data:
+        return
+    name = COLLECTOR_NAMES[data[0] % len(COLLECTOR_NAMES)]
+    with tempfile.TemporaryDirectory(prefix="aispm-fuzz-") as folder:
+        path = Path(folder) / "models" / name
+        path.parent.mkdir()
+        path.write_bytes(data[1:])
+        rel = f"models/{name}"
+        for collector in load_collectors():
+            file = SourceFile(path, rel, len(data) - 1, scope_of(rel))
+            if not collector.wants(file):
+                continue
+            with contextlib.suppress(CollectorError):
+                list(collector.collect(file))
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "model_scan": model_scan,
     "pickle": pickle,
     "hdf5": hdf5,
     "keras_config": keras_config,
     "nemo": nemo,
+    "collectors": collectors,
 }
 
 

@@ -90,6 +90,26 @@ def main() -> None:
     write("hdf5", [s for s in containers if s.startswith(b"\x89HDF")])
     write("keras_config", [json.dumps({"class_name": "Sequential", "config": {"layers": []}}).encode()])
     write("nemo", NEMO_SEEDS)
+    write("collectors", collector_seeds(pickles + containers))
+
+
+def collector_seeds(models: list[bytes]) -> list[bytes]:
+    """Each model seed under each model-file name, and text files under theirs (first byte: name)."""
+    from fuzz.harnesses import COLLECTOR_NAMES
+
+    texts = {
+        "config.json": b'{"architectures": ["BertModel"], "auto_map": {"AutoModel": "m.Model"}}',
+        "requirements.txt": b"openai==1.40.0\ntorch>=2\n",
+        "package.json": b'{"dependencies": {"openai": "^4", "ai": "3.0.0"}}',
+        "app.py": b"from openai import OpenAI\nOpenAI().chat.completions.create(model='gpt-4o')\n",
+        "values.yaml": b"model: meta-llama/Llama-3.1-8B\n",
+        ".env": b"OPENAI_API_KEY=sk-proj-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx\n",
+        "mcp.json": b'{"mcpServers": {"fs": {"command": "npx", "args": ["-y", "x"]}}}',
+    }
+    seeds = [bytes([COLLECTOR_NAMES.index(n)]) + t for n, t in texts.items()]
+    for i in range(11):  # the model-file names come first
+        seeds += [bytes([i]) + m for m in models[i::11][:6]]
+    return seeds
 
 
 NEMO_SEEDS = [

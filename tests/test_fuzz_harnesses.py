@@ -20,6 +20,7 @@ def test_target_accepts_every_seed(target: str) -> None:
         "hdf5": [s for s in _CONTAINERS if s.startswith(b"\x89HDF")],
         "keras_config": [b'{"class_name": "Sequential", "config": {"layers": []}}', b"[[[", b"\xff"],
         "nemo": make_seeds.NEMO_SEEDS,
+        "collectors": make_seeds.collector_seeds(_PICKLES + _CONTAINERS),
     }[target]
     assert seeds
     for data in seeds:
