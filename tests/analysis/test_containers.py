@@ -1030,3 +1030,50 @@ def test_fuzz_router_never_crashes(
         assert report.verdict in Verdict
         assert all(isinstance(i, Issue) and i.message for i in report.issues)
         assert report.bytes_read <= 4 * len(data) + 70_000
+
+
+# ---------- torch storages against the archive
+
+
+@needs_torch
+def test_every_dtype_torch_saves_matches_its_storage_sizes(tmp_path: Path) -> None:
+    import torch
+
+    tensors = {
+        str(dtype): torch.ones(3, 2).to(dtype)
+        for dtype in (
+            torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int8, torch.uint8,
+            torch.int16, torch.int32, torch.int64, torch.bool, torch.complex64, torch.complex128,
+            torch.float8_e4m3fn, torch.float8_e5m2,
+        )
+    }  # fmt: skip
+    shared = torch.arange(12.0)
+    tensors["view"] = shared[2:5]  # a view: its whole storage is saved
+    torch.save(tensors, tmp_path / "all.pt")
+    assert_safe(scan(tmp_path / "all.pt"))
+
+
+@needs_torch
+def test_a_storage_shorter_than_its_declared_size_is_malicious(
+    tmp_path: Path, torch_files: dict[str, bytes]
+) -> None:
+    # GHSA-63cw-57p8-fm3p: torch <= 2.9.1 read past such a storage, even with weights_only=True.
+    members = dict(zip_members(torch_files["sd"]))
+    (weight_key,) = [k for k, v in members.items() if k.endswith("/data/0")]
+    short = torch_zip_with(torch_files["sd"], replace={weight_key.split("/", 1)[1]: members[weight_key][:8]})
+    report = scan(write(tmp_path / "short.pt", short))
+    (issue,) = [i for i in report.issues if i.rule == "torch.storage-size-mismatch"]
+    assert issue.verdict is Verdict.MALICIOUS and issue.member and issue.member.endswith("data.pkl")
+    assert (issue.detail["declared"], issue.detail["held"]) == (48, 8)
+    # Inside another archive, the member path says where.
+    outer = build_zip([Member("bundle/short.pt", short)])
+    nested = scan(write(tmp_path / "bundle.zip", outer))
+    assert any(
+        i.rule == "torch.storage-size-mismatch" and i.member == "bundle/short.pt!sd/data.pkl"
+        for i in nested.issues
+    ), nested.issues
+    # Longer than declared is not the dangerous direction: no finding.
+    padded = torch_zip_with(
+        torch_files["sd"], replace={weight_key.split("/", 1)[1]: members[weight_key] + b"\0" * 64}
+    )
+    assert not [i for i in scan(write(tmp_path / "long.pt", padded)).issues if i.rule.startswith("torch.")]

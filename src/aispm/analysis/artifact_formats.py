@@ -53,6 +53,17 @@ _SEVENZ_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _TORCH_LEGACY_MAGIC = b"\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
 ZFILE_HEADER = 2 + 19  # "ZF" + hex length padded to len(hex(2**64)), joblib < 0.10
 STORAGE = re.compile(r"^(?:[^/]*/)?data/\d+$")
+
+#: Bytes per element of each torch storage class a checkpoint's persistent ids name (the element
+#: count is declared in the id; the archive's ``data/<key>`` member must hold that many bytes).
+TORCH_STORAGE_BYTES: dict[str, int] = {
+    "torch.storage.UntypedStorage": 1, "torch.UntypedStorage": 1, "torch.ByteStorage": 1,
+    "torch.CharStorage": 1, "torch.BoolStorage": 1, "torch.QInt8Storage": 1, "torch.QUInt8Storage": 1,
+    "torch.QUInt4x2Storage": 1, "torch.QUInt2x4Storage": 1, "torch.ShortStorage": 2,
+    "torch.HalfStorage": 2, "torch.BFloat16Storage": 2, "torch.IntStorage": 4, "torch.FloatStorage": 4,
+    "torch.QInt32Storage": 4, "torch.LongStorage": 8, "torch.DoubleStorage": 8,
+    "torch.ComplexFloatStorage": 8, "torch.ComplexDoubleStorage": 16,
+}  # fmt: skip
 _PICKLE_NAME = re.compile(r"(?:\.pkl|\.pickle|\.debug_pkl)$")
 TORCH_TAR_PICKLES = frozenset({"sys_info", "pickle", "storages", "tensors"})
 

@@ -61,6 +61,7 @@ from aispm.analysis.artifact_formats import (
     FORMAT_FRAMEWORK,
     HEAD_BYTES,
     STORAGE,
+    TORCH_STORAGE_BYTES,
     TORCH_TAR_PICKLES,
     ZFILE_HEADER,
     escapes,
@@ -188,6 +189,8 @@ class _Scan:
         self.member_facts: dict[str, JSON] = {}
         self.unreadable = 0  #: members that could not be read at all (encrypted, unsupported, broken)
         self.pickle_end = 0  #: where the pickles of the file itself end (for the polyglot check)
+        #: torch storages each walked pickle member declares (``data.pkl`` path -> ids)
+        self.storages: dict[str, tuple[tuple[str, str, int], ...]] = {}
 
     # -- issues
 
@@ -343,6 +346,8 @@ class _Scan:
             )
             return None
         self.budget.check()  # a bound passed while the walker read: the walker saw a read error
+        if res.storages and path is not None:
+            self.storages[path] = res.storages
         return res
 
     def _pickle(
@@ -587,11 +592,42 @@ class _Scan:
         if kind == "zip" and not recognised and self.unreadable == start_unreadable and listing.central:
             del self.issues[start_issues:]  # an ordinary zip of documents: not a model artifact
             return None
+        if kind == "pytorch-zip":
+            self._check_storage_sizes(files, path)
         if path is None:
             self.facts["archive_members"] = len(files)
             if kind in ("pytorch-zip", "torchscript"):
                 self.facts["tensor_storages"] = sum(1 for e in files if STORAGE.match(e.name))
         return _Found(kind, ("zip",))
+
+    def _check_storage_sizes(self, files: list[ZipEntry], path: str | None) -> None:
+        """Each storage a checkpoint's ``data.pkl`` declares must fit the bytes its archive holds.
+
+        ``torch.save`` writes every storage whole, so a ``data/<key>`` member shorter than the
+        element count its persistent id declares is crafted: torch's loader up to 2.9.1 read past
+        the data and corrupted memory, with ``weights_only=True`` too (GHSA-63cw-57p8-fm3p).
+        """
+        sizes = {e.name: e.file_size for e in files}
+        for e in files:
+            if not (e.name == "data.pkl" or e.name.endswith("/data.pkl")):
+                continue
+            prefix = e.name[: -len("data.pkl")]
+            for key, cls, numel in self.storages.get(_join(path, e.name), ()):
+                width = TORCH_STORAGE_BYTES.get(cls)
+                held = sizes.get(f"{prefix}data/{key}")
+                if width is None or held is None or numel * width <= held:
+                    continue
+                self.issue(
+                    "torch.storage-size-mismatch",
+                    Verdict.MALICIOUS,
+                    f"storage {key} ({cls}) declares {numel} elements ({numel * width} bytes) but the "
+                    f"archive holds {held}: no torch.save writes this; torch up to 2.9.1 reads past the "
+                    "data and corrupts memory, even with weights_only=True (GHSA-63cw-57p8-fm3p)",
+                    _join(path, e.name),
+                    key=key[:100],
+                    declared=numel * width,
+                    held=held,
+                )
 
     def _zip_member(
         self,

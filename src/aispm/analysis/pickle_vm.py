@@ -103,6 +103,8 @@ class PickleScan:
     is_pickle: bool
     trailing: bool = False
     calls: tuple[tuple[str, str], ...] = ()
+    #: torch storages named by persistent ids: (key, storage class, declared element count).
+    storages: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -585,8 +587,22 @@ class _Walker:
         self.joblib_skips = 0
         self.room = _MAX_KEPT_ITEMS  # container items kept as previews, all containers together
         self.text_room = _MAX_KEPT_TEXT  # bytes of strings over _PREFIX kept whole
+        self.storages: list[tuple[str, str, int]] = []  # torch persistent ids: (key, class, numel)
 
     # -- issues --
+
+    def note_storage(self, pid: Any) -> None:
+        """Remember a torch storage id, ``("storage", <class>, key, location, numel)``."""
+        if (
+            type(pid) is tuple
+            and len(pid) == 5
+            and pid[0] == "storage"
+            and isinstance(pid[1], _G)
+            and type(pid[2]) is str
+            and type(pid[4]) is int
+            and len(self.storages) < _MAX_STORAGES
+        ):
+            self.storages.append((pid[2], pid[1].name, pid[4]))
 
     def straddle(self, op_offset: int, frame_end: int) -> None:
         """Note an opcode whose reads cross a FRAME end: C unpicklers before 3.14.7/3.13.15 may drop the
@@ -1211,6 +1227,7 @@ class _Walker:
                 elif kind == 11:  # BINPERSID
                     if len(stack) <= fence:
                         raise _Stop("malformed", "BINPERSID on an empty stack")
+                    self.note_storage(stack[-1])
                     stack[-1] = _P(stack[-1])
                 elif kind == 12:  # STACK_GLOBAL
                     if len(stack) - fence < 2:
@@ -1870,11 +1887,14 @@ def _scan_once(
         is_pickle,
         trailing,
         tuple(sorted(w.calls.items())),
+        tuple(w.storages),
     )
     return scan, w, stream
 
 
 _MAX_FORKS: Final = 3
+#: torch storage ids kept per stream (a checkpoint has one per distinct tensor storage).
+_MAX_STORAGES: Final = 100_000
 #: Opcodes a tentative pickle (after a complete one) must pass before its failure counts as one.
 _REAL_PICKLE_OPS: Final = 64
 
