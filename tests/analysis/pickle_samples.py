@@ -614,6 +614,18 @@ def pickle_zip_member_malicious(canary: Path) -> bytes:
     return out.getvalue()
 
 
+def setitems_into_list(canary: Path) -> bytes:
+    # GHSA-63cw-57p8-fm3p: SETITEMS on a value that is not a dict corrupted memory in torch's
+    # weights-only unpickler (torch <= 2.9.1). No payload to run; the structure is the attack.
+    del canary
+    return b"\x80\x02}X\x01\x00\x00\x00w](K\x00K\x01K\x02K\x03us."
+
+
+def setitem_into_tuple(canary: Path) -> bytes:
+    del canary
+    return b"\x80\x02)K\x00X\x04\x00\x00\x00AAAAs."
+
+
 MALICIOUS: dict[str, Callable[[Path], bytes]] = {
     "os_system_p0_global": os_system_p0_global,
     "os_system_p0_inst": os_system_p0_inst,
@@ -697,6 +709,8 @@ MALICIOUS: dict[str, Callable[[Path], bytes]] = {
     "joblib_array_bytes_pickle_load": joblib_array_bytes_pickle_load,
     "npy_object_array_malicious": npy_object_array_malicious,
     "pickle_zip_member_malicious": pickle_zip_member_malicious,
+    "setitems_into_list": setitems_into_list,
+    "setitem_into_tuple": setitem_into_tuple,
 }
 
 #: A substring the findings for each sample must contain (a callable or a rule id naming the technique).
@@ -783,6 +797,8 @@ MALICIOUS_EXPECT: dict[str, str] = {
     "joblib_array_bytes_pickle_load": "os.system",
     "npy_object_array_malicious": "os.system",
     "pickle_zip_member_malicious": "os.system",
+    "setitems_into_list": "pickle.setitem-non-mapping",
+    "setitem_into_tuple": "pickle.setitem-non-mapping",
 }
 
 
@@ -1118,7 +1134,17 @@ def decoy_dunder_strings_as_values() -> bytes:
     return pickle.dumps(OrderedDict([("class", "__class__"), ("reduce", "__reduce__"), ("__doc", "x")]))
 
 
+def decoy_mapping_subclasses() -> bytes:
+    # SETITEMS into the result of a call (OrderedDict, defaultdict, Counter): what a pickler writes
+    # for dict subclasses, the benign twin of SETITEMS into a list.
+    import collections
+
+    value = [collections.OrderedDict(a=1), collections.defaultdict(list, b=[1]), collections.Counter("ab")]
+    return pickle.dumps(value, protocol=2)
+
+
 DECOYS: dict[str, Callable[[], bytes]] = {
+    "mapping_subclasses": decoy_mapping_subclasses,
     "dangerous_strings": decoy_dangerous_strings,
     "dangerous_strings_p0": decoy_dangerous_strings_p0,
     "posix_path": decoy_posix_path,

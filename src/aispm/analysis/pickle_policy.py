@@ -49,6 +49,7 @@ DUNDER_BUILD: Final = "pickle.dunder-build"
 GLOBAL_MUTATION: Final = "pickle.global-mutation"
 EXT_OPCODE: Final = "pickle.ext-opcode"
 EXT_UNKNOWN: Final = "pickle.ext-unknown"
+SETITEM_NON_MAPPING: Final = "pickle.setitem-non-mapping"
 NON_ALLOWLISTED: Final = "pickle.non-allowlisted"
 MALFORMED: Final = "pickle.malformed"
 LIMIT: Final = "pickle.limit"
@@ -67,6 +68,11 @@ RULES: Final[dict[str, tuple[Verdict, Severity, str]]] = {
     GLOBAL_MUTATION: (Verdict.MALICIOUS, Severity.CRITICAL, "modifies an imported module or class"),
     EXT_OPCODE: (Verdict.MALICIOUS, Severity.HIGH, "calls an object from the extension registry"),
     EXT_UNKNOWN: (Verdict.SUSPICIOUS, Severity.MEDIUM, "uses an unregistered extension code"),
+    SETITEM_NON_MAPPING: (
+        Verdict.MALICIOUS,
+        Severity.HIGH,
+        "stores items into a value that is not a mapping, which no pickler writes",
+    ),
     NON_ALLOWLISTED: (Verdict.SUSPICIOUS, Severity.MEDIUM, "imports something real model files do not"),
     MALFORMED: (Verdict.UNSCANNABLE, Severity.MEDIUM, "is not a well-formed pickle"),
     LIMIT: (Verdict.UNSCANNABLE, Severity.MEDIUM, "exceeds a scanning bound"),

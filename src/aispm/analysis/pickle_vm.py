@@ -1492,6 +1492,23 @@ class _Walker:
                 elif _has_dunder(stack[k::2]):  # keys not kept: remember the dunder
                     target.dunder = True
                 return
+            if tt in _NOT_MAPPINGS:
+                # A literal list, tuple, string, number or storage is never a SETITEM target in what
+                # a pickler writes; torch's weights-only unpickler up to 2.9.1 corrupted memory on
+                # it (GHSA-63cw-57p8-fm3p). A call's result may be a dict subclass, so it is not here.
+                kind = "persistent storage" if tt is _P else "set or list" if tt is _L else tt.__name__
+                self.flag(
+                    policy.ruling(
+                        policy.SETITEM_NON_MAPPING,
+                        f"{_OP_NAMES[code]} stores items into a {kind}, which no pickler writes: torch's "
+                        "weights-only unpickler up to 2.9.1 corrupted memory on it (GHSA-63cw-57p8-fm3p)",
+                    ),
+                    here,
+                    f"setitem/{kind}",
+                    opcode=_OP_NAMES[code],
+                    target=kind,
+                )
+                return
         elif tt is _L:
             room = min(_CAP - len(target), self.room)
             if room > 0:
@@ -1893,6 +1910,8 @@ def _scan_once(
 
 
 _MAX_FORKS: Final = 3
+#: Values SETITEM(S) never targets in a pickler's output (``_L`` is a list or a set).
+_NOT_MAPPINGS: Final = frozenset({_L, _P, _B, tuple, str, bytes, bytearray, int, float, bool, type(None)})
 #: torch storage ids kept per stream (a checkpoint has one per distinct tensor storage).
 _MAX_STORAGES: Final = 100_000
 #: Opcodes a tentative pickle (after a complete one) must pass before its failure counts as one.
