@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from aispm.analysis import hash_book
 from aispm.analysis.hash_book import SHA256_BOOK, sha256_stamp_key
 from aispm.analysis.pickle_vm import DEFAULT_LIMITS as DEFAULT_PICKLE_LIMITS
 from aispm.analysis.pickle_vm import PickleLimits
@@ -660,7 +661,7 @@ def sha256_of(path: Path | str, *, chunk_size: int = 4 * MiB) -> str:
     if hit is not None:
         _SHA_CACHE.move_to_end(key)
         return hit
-    book = SHA256_BOOK.get()
+    book = SHA256_BOOK.get() if st.st_size >= hash_book.MIN_BYTES else None
     stamp_key = sha256_stamp_key(path, st) if book is not None else ""
     value = book.lookup(stamp_key) if book is not None else None
     if value is None:

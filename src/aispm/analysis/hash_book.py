@@ -26,8 +26,9 @@ class Sha256Book:
 
     The pipeline opens one per scan (:data:`SHA256_BOOK`) over its store and saves ``learned``
     afterwards, so that a multi-gigabyte file (the weights a signature covers) is hashed once, not
-    on every scan. A file modified after ``racy_after_ns`` (shortly before the scan began) is hashed
-    but not remembered: it could change again within the clock's resolution, its stamp unchanged.
+    on every scan. Only files of :data:`MIN_BYTES` or more are looked up and remembered. A file
+    modified after ``racy_after_ns`` (shortly before the scan began) is hashed but not remembered:
+    it could change again within the clock's resolution, its stamp unchanged.
     """
 
     store: DigestStore
@@ -43,6 +44,10 @@ class Sha256Book:
         if st.st_mtime_ns < self.racy_after_ns:
             self.learned[key] = value
 
+
+#: Files smaller than this are hashed rather than looked up: hashing a few hundred KiB costs less
+#: than a query to the store.
+MIN_BYTES = 1 << 20
 
 #: The book of the scan in progress, if any (set by the pipeline around collection).
 SHA256_BOOK: ContextVar[Sha256Book | None] = ContextVar("SHA256_BOOK", default=None)
