@@ -86,7 +86,19 @@ def load_samples() -> Samples:
         benign = dict(mod.BENIGN)
         # DECOYS are benign files that look alarming to string matchers: benign twins too.
         benign |= {f"decoy-{k}": v for k, v in getattr(mod, "DECOYS", {}).items()}
-        return Samples(dict(mod.MALICIOUS), benign, "tests/analysis/pickle_samples.py")
+        malicious = dict(mod.MALICIOUS)
+        source = "tests/analysis/pickle_samples.py"
+        if (REPO / "tests" / "analysis" / "artifact_samples.py").is_file():
+            # Attacks in the container rather than in a pickle (NeMo configs, torch storages).
+            sys.path.insert(0, str(REPO))
+            try:
+                art = importlib.import_module("tests.analysis.artifact_samples")
+            finally:
+                sys.path.remove(str(REPO))
+            malicious |= art.MALICIOUS
+            benign |= art.BENIGN
+            source += ", tests/analysis/artifact_samples.py"
+        return Samples(malicious, benign, source)
     print("tests/analysis/pickle_samples.py not found: using the TEMPORARY builders", file=sys.stderr)
     mal, ben = _temporary_samples()
     return Samples(mal, ben, "TEMPORARY builders in make_model_corpus.py")
@@ -311,6 +323,8 @@ def _ext_for(data: bytes) -> str:
         return ".npz" if names and all(n.endswith(".npy") for n in names) else ".zip"
     if data[:2] == b"\x1f\x8b":
         return ".pkl.gz"
+    if data[257:262] == b"ustar":
+        return ".nemo"  # the only tars the samples build are NeMo archives
     return ".pkl"
 
 
