@@ -78,11 +78,7 @@ class Samples:
 def load_samples() -> Samples:
     """Helper A's builders from ``tests/analysis/pickle_samples.py``; the temporary ones until it exists."""
     if (REPO / "tests" / "analysis" / "pickle_samples.py").is_file():
-        sys.path.insert(0, str(REPO))
-        try:
-            mod = importlib.import_module("tests.analysis.pickle_samples")
-        finally:
-            sys.path.remove(str(REPO))
+        mod = _repo_module("tests.analysis.pickle_samples")
         benign = dict(mod.BENIGN)
         # DECOYS are benign files that look alarming to string matchers: benign twins too.
         benign |= {f"decoy-{k}": v for k, v in getattr(mod, "DECOYS", {}).items()}
@@ -90,11 +86,7 @@ def load_samples() -> Samples:
         source = "tests/analysis/pickle_samples.py"
         if (REPO / "tests" / "analysis" / "artifact_samples.py").is_file():
             # Attacks in the container rather than in a pickle (NeMo configs, torch storages).
-            sys.path.insert(0, str(REPO))
-            try:
-                art = importlib.import_module("tests.analysis.artifact_samples")
-            finally:
-                sys.path.remove(str(REPO))
+            art = _repo_module("tests.analysis.artifact_samples")
             malicious |= art.MALICIOUS
             benign |= art.BENIGN
             source += ", tests/analysis/artifact_samples.py"
@@ -102,6 +94,15 @@ def load_samples() -> Samples:
     print("tests/analysis/pickle_samples.py not found: using the TEMPORARY builders", file=sys.stderr)
     mal, ben = _temporary_samples()
     return Samples(mal, ben, "TEMPORARY builders in make_model_corpus.py")
+
+
+def _repo_module(name: str) -> Any:
+    """A module of this repository (the test suite's sample builders), imported by name."""
+    sys.path.insert(0, str(REPO))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(REPO))
 
 
 def _temporary_samples() -> tuple[dict[str, Builder], dict[str, BenignBuilder]]:
