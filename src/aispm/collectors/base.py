@@ -81,6 +81,15 @@ class EnvBinding:
 Observation = Asset | Relation | ModelMention | EnvBinding
 
 
+def split_suffix(name: str) -> tuple[str, str]:
+    """(stem, suffix) of a file name as ``PurePosixPath`` splits it, without building one: a
+    dotfile (``.env``) or a trailing dot has no suffix."""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[:dot], name[dot:]
+    return name, ""
+
+
 class SourceFile:
     """One file of a target, as a collector sees it. Reading is lazy, bounded and cached."""
 
@@ -100,8 +109,7 @@ class SourceFile:
         #: The file name, and its last suffix in lower case (``.py``; empty when there is none).
         #: Plain strings, computed once: every collector's ``wants()`` asks for them.
         self.name = path.rpartition("/")[2]
-        dot = self.name.rfind(".")
-        self.suffix = self.name[dot:].lower() if 0 < dot < len(self.name) - 1 else ""
+        self.suffix = split_suffix(self.name)[1].lower()
         self._bytes: bytes | None = None
 
     def loc(self, line: int | None = None) -> Location:

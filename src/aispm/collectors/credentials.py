@@ -20,7 +20,14 @@ from typing import ClassVar
 
 from aispm.analysis.secrets import SecretMatch, find_secrets
 from aispm.assets import SAAS_PROVIDERS, provider_asset
-from aispm.collectors.base import MAX_TEXT_BYTES, Collector, CollectorError, Observation, SourceFile
+from aispm.collectors.base import (
+    MAX_TEXT_BYTES,
+    Collector,
+    CollectorError,
+    Observation,
+    SourceFile,
+    split_suffix,
+)
 from aispm.model import JSON, Asset, AssetKind, ErrorKind, Location, Relation, RelationKind, Scope
 
 #: Files up to this size are read whole (larger text files are rare, but tokenizer vocabularies
@@ -93,22 +100,14 @@ def _wanted_name(name: str) -> bool:
         return False
     if low in _TEXT_NAMES or is_env_file(low) or low.startswith(("dockerfile", "containerfile")):
         return True
-    stem, suffix = _split_suffix(low)
+    stem, suffix = split_suffix(low)
     # ``config.yaml.example`` is read as ``config.yaml``.
     while suffix and suffix[1:] in _COPY_SUFFIXES:
         if is_env_file(stem):
             return True
-        stem, suffix = _split_suffix(stem)
+        stem, suffix = split_suffix(stem)
     # No suffix: scripts, ``.dockerignore``-style dotfiles, ``credentials``; binaries are sniffed out.
     return not suffix or suffix in _TEXT_SUFFIXES
-
-
-def _split_suffix(name: str) -> tuple[str, str]:
-    """(stem, suffix) of a file name as ``PurePosixPath`` splits it (a dotfile has no suffix)."""
-    dot = name.rfind(".")
-    if 0 < dot < len(name) - 1:
-        return name[:dot], name[dot:]
-    return name, ""
 
 
 class CredentialCollector(Collector):

@@ -29,7 +29,14 @@ from packageurl import PackageURL
 
 from aispm.assets import package_asset
 from aispm.catalog.ai_packages import lookup, normalize_name
-from aispm.collectors.base import MAX_TEXT_BYTES, Collector, CollectorError, Observation, SourceFile
+from aispm.collectors.base import (
+    MAX_TEXT_BYTES,
+    Collector,
+    CollectorError,
+    Observation,
+    SourceFile,
+    split_suffix,
+)
 from aispm.model import JSON, Asset, ErrorKind
 
 if TYPE_CHECKING:
@@ -70,8 +77,8 @@ _BLOCK_END: Final = re.compile(r"^\s*end\b")
 def _is_requirements(file: SourceFile) -> bool:
     if _REQ_FILE.match(file.name):
         return True
-    if not file.name.endswith((".txt", ".in")) or file.name.startswith("."):
-        return False  # PurePosixPath gives a dotfile (".txt") no suffix
+    if split_suffix(file.name)[1] not in (".txt", ".in"):
+        return False
     parent = file.path.rpartition("/")[0].rpartition("/")[2]
     return bool(_REQ_DIR.match(parent))
 
