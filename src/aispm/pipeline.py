@@ -270,78 +270,73 @@ def _collect(
 
     keys: dict[int, str] = {}
     cached: Mapping[str, list[dict[str, JSON]]] = {}
+    racy_after = time.time_ns() - RACY_NS
+    learned: dict[str, str] = {}
     if opts.cache is not None:
-        keys = _cache_keys(plan, opts.cache)
+        keys, learned = _cache_keys(plan, opts.cache, racy_after)
         cached = opts.cache.get_many(list(keys.values()))
     fresh: dict[str, list[dict[str, JSON]]] = {}
 
-    book = Sha256Book(opts.cache, time.time_ns() - RACY_NS) if opts.cache is not None else None
+    # Whole-file SHA-256s taken while collecting are remembered by stamp too (a signature's weights).
+    book = Sha256Book(opts.cache, racy_after) if opts.cache is not None else None
     token = SHA256_BOOK.set(book)
     try:
-        _collect_planned(plan, keys, cached, fresh, observations, errors, stats, opts)
+        total = len(plan)
+        for i, (f, wanting) in enumerate(plan):
+            key = keys.get(i)
+            if key is not None and key in cached:
+                observations.extend(observation_from_dict(d) for d in cached[key])
+                stats["cache_hits"] += 1
+            else:
+                file_obs: list[Observation] = []
+                file_ok = True
+                for c in wanting:
+                    try:
+                        for obs in c.collect(f):
+                            file_obs.append(obs)
+                    except CollectorError as exc:
+                        file_ok = False
+                        errors.append(ScanError(f.path, c.name, exc.kind, str(exc)))
+                    except RecursionError:
+                        file_ok = False
+                        errors.append(
+                            ScanError(f.path, c.name, ErrorKind.LIMIT, "nesting too deep to analyse")
+                        )
+                    except Exception as exc:
+                        file_ok = False
+                        errors.append(ScanError(f.path, c.name, ErrorKind.INTERNAL, _describe(exc)))
+                observations.extend(file_obs)
+                # Only files read cleanly are cached: a file that failed is retried (and reported) next time.
+                if key is not None and file_ok:
+                    fresh[key] = [observation_to_dict(o) for o in file_obs]
+            if opts.progress is not None:
+                opts.progress(i + 1, total)
     finally:
         SHA256_BOOK.reset(token)
-    if opts.cache is not None and fresh:
-        opts.cache.put_many(fresh)
-    if opts.cache is not None and book is not None and book.learned:
-        opts.cache.put_digests(book.learned)
+    if opts.cache is not None:
+        if fresh:
+            opts.cache.put_many(fresh)
+        if book is not None:
+            learned.update(book.learned)
+        if learned:
+            opts.cache.put_digests(learned)
     return observations, errors, stats
 
 
-def _collect_planned(
-    plan: Sequence[tuple[SourceFile, list[Collector]]],
-    keys: Mapping[int, str],
-    cached: Mapping[str, list[dict[str, JSON]]],
-    fresh: dict[str, list[dict[str, JSON]]],
-    observations: list[Observation],
-    errors: list[ScanError],
-    stats: dict[str, int],
-    opts: ScanOptions,
-) -> None:
-    """Each planned file's observations: from the cache, or read by the collectors that want it."""
-    total = len(plan)
-    for i, (f, wanting) in enumerate(plan):
-        key = keys.get(i)
-        if key is not None and key in cached:
-            observations.extend(observation_from_dict(d) for d in cached[key])
-            stats["cache_hits"] += 1
-        else:
-            file_obs: list[Observation] = []
-            file_ok = True
-            for c in wanting:
-                try:
-                    for obs in c.collect(f):
-                        file_obs.append(obs)
-                except CollectorError as exc:
-                    file_ok = False
-                    errors.append(ScanError(f.path, c.name, exc.kind, str(exc)))
-                except RecursionError:
-                    file_ok = False
-                    errors.append(ScanError(f.path, c.name, ErrorKind.LIMIT, "nesting too deep to analyse"))
-                except Exception as exc:
-                    file_ok = False
-                    errors.append(ScanError(f.path, c.name, ErrorKind.INTERNAL, _describe(exc)))
-            observations.extend(file_obs)
-            # Only files read cleanly are cached, so a file that failed is retried (and reported) next time.
-            if key is not None and file_ok:
-                fresh[key] = [observation_to_dict(o) for o in file_obs]
-        if opts.progress is not None:
-            opts.progress(i + 1, total)
-
-
 def _cache_keys(
-    plan: Sequence[tuple[SourceFile, list[Collector]]], cache: ObservationCache
-) -> dict[int, str]:
-    """The observation-cache key of each planned file (by index), where one can be made.
+    plan: Sequence[tuple[SourceFile, list[Collector]]], cache: ObservationCache, racy_after: int
+) -> tuple[dict[int, str], dict[str, str]]:
+    """The observation-cache key of each planned file (by index), where one can be made, and the
+    content digests learned by stat stamp (for the caller to save with the scan's other digests).
 
     A key covers aispm's version, the collectors that read the file (names and versions), the
     stat stamps of the neighbour files they read with it, the file's relative path and scope, and
-    its content digest. The digest of a file whose stat stamp
-    is unchanged since an earlier scan comes from the cache, so an unchanged tree is not read.
+    its content digest. The digest of a file whose stat stamp is unchanged since an earlier scan
+    comes from the cache, so an unchanged tree is not read; a file modified after ``racy_after``
+    is read but its digest is not remembered by stamp.
     """
     stat_keys = {i: _stat_key(f) for i, (f, _) in enumerate(plan)}
     known = cache.get_digests([k for k in stat_keys.values() if k is not None])
-    racy_after = time.time_ns() - RACY_NS
     learned: dict[str, str] = {}
     keys: dict[int, str] = {}
     for i, (f, wanting) in enumerate(plan):
@@ -363,9 +358,7 @@ def _cache_keys(
                 h.update(f"\x1d{other.name}:{_stamp_of(other)}".encode())
         h.update(f"\x1e{f.path}\x1e{int(f.scope.rank)}\x1e{digest}".encode())
         keys[i] = h.hexdigest()
-    if learned:
-        cache.put_digests(learned)
-    return keys
+    return keys, learned
 
 
 def _stamp_of(path: Path) -> str:
