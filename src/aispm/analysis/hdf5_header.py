@@ -61,12 +61,6 @@ class RootAttributes:
     values: Mapping[str, str | Oversized | None] = field(default_factory=dict)
 
 
-def root_attribute_names(fh: BinaryIO, size: int) -> frozenset[str] | None:
-    """The root group's attribute names, or None when they cannot be listed with certainty."""
-    found = root_attributes(fh, size, {})
-    return None if found is None else found.names
-
-
 def root_attributes(fh: BinaryIO, size: int, wanted: Mapping[str, int]) -> RootAttributes | None:
     """The root attributes, with the values of ``wanted`` (name -> most bytes to read), or None
     when the file cannot be read with certainty."""

@@ -38,6 +38,7 @@ from aispm.analysis.artifact_io import (
     WindowSource,
 )
 from aispm.analysis.artifact_report import Issue, Verdict
+from aispm.analysis.pickle_vm import READ_ERRORS
 from aispm.model import Severity
 
 LOCAL_SIG = b"PK\x03\x04"
@@ -64,13 +65,11 @@ _MAX_COMMENT = 0xFFFF
 _U32 = 0xFFFFFFFF
 
 
-#: What the standard library's ``zipfile`` raises on a damaged or hostile archive: bad CRCs and
-#: inflate errors, lying sizes, the encrypted flag (RuntimeError), an unknown version or method
-#: (NotImplementedError). Code that still uses ``zipfile`` on scanned files catches these.
-ZIPFILE_ERRORS = (
-    zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
-    NotImplementedError, KeyError, struct.error, zlib.error, lzma.LZMAError,
-)  # fmt: skip
+#: What the standard library's ``zipfile`` raises on a damaged or hostile archive: the errors of
+#: reading any stream (the pickle walker's ``READ_ERRORS``: bad CRCs, inflate errors, an unknown
+#: version or method), and lying sizes, a missing member, and the encrypted flag (RuntimeError).
+#: Code that still uses ``zipfile`` on scanned files catches these.
+ZIPFILE_ERRORS = (*READ_ERRORS, zipfile.LargeZipFile, RuntimeError, KeyError, struct.error, lzma.LZMAError)
 
 
 @dataclass(frozen=True, slots=True)
