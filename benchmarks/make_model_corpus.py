@@ -43,7 +43,6 @@ import pickle
 import shutil
 import struct
 import sys
-import tarfile
 import time
 import zipfile
 import zlib
@@ -204,14 +203,8 @@ def _zip_of(members: dict[str, bytes]) -> bytes:
 
 
 def _tar_gz_of(members: dict[str, bytes]) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = 1_700_000_000
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), mtime=0)
+    tar_of = _repo_module("tests.analysis.artifact_samples").tar_of
+    return gzip.compress(tar_of(members, mtime=1_700_000_000), mtime=0)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import io
 import json
 import pickle
 import sys
-import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -40,6 +39,7 @@ def container_seeds(pickles: list[bytes]) -> list[bytes]:
     import numpy as np
     import torch
     from safetensors.numpy import save as st_save
+    from tests.analysis.artifact_samples import tar_of
 
     seeds: list[bytes] = []
     buf = io.BytesIO()
@@ -65,12 +65,7 @@ def container_seeds(pickles: list[bytes]) -> list[bytes]:
         zf.writestr("model/data.pkl", pickles[0])
     seeds.append(buf.getvalue())
     seeds.append(gzip.compress(pickles[1]))
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tf:
-        info = tarfile.TarInfo("model_weights.ckpt")
-        info.size = len(seeds[0])
-        tf.addfile(info, io.BytesIO(seeds[0]))
-    seeds.append(buf.getvalue())
+    seeds.append(tar_of({"model_weights.ckpt": seeds[0]}))
     return seeds
 
 

@@ -15,7 +15,6 @@ import io
 import json
 import lzma
 import shutil
-import tarfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from typer.testing import CliRunner
 
 from aispm.cli import app
 from tests.analysis import pickle_samples as samples
+from tests.analysis.artifact_samples import tar_of
 
 ESTATE_CHECKPOINT = Path(__file__).parent.parent / "examples/estate/ml/models/churn/churn_model.pt"
 _SUFFIX = {"zip": ".pt", "npy": ".npy", "pickle": ".pkl"}
@@ -37,16 +37,6 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def _tar_xz(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return lzma.compress(out.getvalue())
-
-
 def _layouts(name: str, data: bytes) -> dict[str, bytes]:
     """Where one sample is put in the tree: relative path -> file bytes."""
     kind = samples.kind_of(data)
@@ -57,7 +47,7 @@ def _layouts(name: str, data: bytes) -> dict[str, bytes]:
         f"hidden/{name}": data,
         f"gz/{name}{_SUFFIX[kind]}.gz": gzip.compress(data),
         f"zip/{name}.zip": _zip({"README.md": b"# weights\n", f"weights/{inner}": data}),
-        f"tar/{name}.tar.xz": _tar_xz({f"{name}/{inner}": data}),
+        f"tar/{name}.tar.xz": lzma.compress(tar_of({f"{name}/{inner}": data})),
         f"nested/{name}.zip": _zip({"outer/inner.zip": _zip({inner: data})}),
     }
 

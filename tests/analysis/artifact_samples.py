@@ -4,8 +4,8 @@ The companions of ``pickle_samples.py`` for the benchmark corpus and the tests: 
 (canary) -> bytes`` builds a whole file that, if it were ever loaded by its framework, would reach
 the attack (a NeMo archive whose Hydra target runs a command creating ``canary``; a PyTorch zip
 whose storage is shorter than its pickle declares). ``EXPECT[name]`` is a rule the scanner must
-report. ``BENIGN[name]() -> bytes`` builds the benign twin. Nothing here loads what it builds, and
-only the standard library is used.
+report. ``BENIGN[name]() -> bytes`` builds the benign twin. :func:`tar_of` is the tar builder the
+other fixtures share. Nothing here loads what it builds, and only the standard library is used.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import io
 import struct
 import tarfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)
@@ -50,17 +50,21 @@ def _torch_zip(numel: int, stored_floats: int) -> bytes:
     return out.getvalue()
 
 
-def _nemo(config: str) -> bytes:
+def tar_of(members: Mapping[str, bytes], *, mode: str = "w", mtime: int = 0) -> bytes:
+    """A tar of ``members`` (name -> bytes), as the tests, the benchmark corpus and the fuzz seeds
+    build them: plain files with a fixed time, so the bytes depend on the members only."""
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data in (
-            ("./model_config.yaml", config.encode()),
-            ("./model_weights.ckpt", _torch_zip(4, 4)),
-        ):
+    with tarfile.open(fileobj=out, mode=mode) as tar:  # type: ignore[call-overload]
+        for name, data in members.items():
             info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(data), 1_767_225_600
+            info.size, info.mtime = len(data), mtime
             tar.addfile(info, io.BytesIO(data))
     return out.getvalue()
+
+
+def _nemo(config: str) -> bytes:
+    members = {"./model_config.yaml": config.encode(), "./model_weights.ckpt": _torch_zip(4, 4)}
+    return tar_of(members, mtime=1_767_225_600)
 
 
 _NEMO_MODEL = """\

@@ -35,6 +35,7 @@ from aispm.analysis.artifact_io import ArtifactLimits, sha256_of
 from aispm.analysis.artifact_report import ArtifactReport, FormatResult, Issue, Verdict
 from aispm.analysis.containers import FORMAT_ANALYSERS, scan_artifact, scan_nested_bytes, sniff_artifact
 from aispm.model import Severity
+from tests.analysis.artifact_samples import tar_of
 from tests.analysis.test_zip_reader import Member, build_zip
 
 np = pytest.importorskip("numpy")
@@ -116,16 +117,6 @@ def zip_members(data: bytes) -> list[tuple[str, bytes]]:
         return [(i.filename, zf.read(i)) for i in zf.infolist()]
 
 
-def tar_bytes(members: dict[str, bytes], mode: str = "w") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tf:  # type: ignore[call-overload]
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 # ---------- torch fixtures
 
 
@@ -186,7 +177,7 @@ def test_sniff_routes_by_content(head: bytes, route: str | None) -> None:
 
 
 def test_sniff_tar_and_not_a_protocol_0_pickle_as_zlib() -> None:
-    assert sniff_artifact(tar_bytes({"pickle": b"\x80\x02N."})[:512]) == "tar"
+    assert sniff_artifact(tar_of({"pickle": b"\x80\x02N."})[:512]) == "tar"
     # A protocol-0 pickle opening "(S" passes zlib's header check; joblib only takes 'x' as zlib.
     assert (0x28 << 8 | ord("S")) % 31 == 0
     assert sniff_artifact(b"(S'x'\nI1\n.") == "pickle"
@@ -290,7 +281,7 @@ def test_nemo_config_with_a_code_execution_target_is_malicious(
         "./model_config.yaml": b"encoder:\n  _target_: os.system\n  _args_: ['id']\n",
         "./model_weights.ckpt": torch_files["sd"],
     }
-    for name, data in (("m.nemo", tar_bytes(members)), ("m.nemo.gz", gzip.compress(tar_bytes(members)))):
+    for name, data in (("m.nemo", tar_of(members)), ("m.nemo.gz", gzip.compress(tar_of(members)))):
         report = scan(write(tmp_path / name, data))
         assert report.verdict is Verdict.MALICIOUS, name
         bad = [i for i in report.issues if i.verdict is Verdict.MALICIOUS]
@@ -301,7 +292,7 @@ def test_nemo_config_with_a_code_execution_target_is_malicious(
 def test_nemo_tarball_and_tar_gz_of_a_checkpoint_are_safe(
     tmp_path: Path, torch_files: dict[str, bytes]
 ) -> None:
-    nemo = tar_bytes(
+    nemo = tar_of(
         {
             "./model_config.yaml": b"target: nemo.collections.asr.models.X\n",
             "./model_weights.ckpt": torch_files["sd"],
@@ -310,7 +301,7 @@ def test_nemo_tarball_and_tar_gz_of_a_checkpoint_are_safe(
     report = scan(write(tmp_path / "asr.nemo", nemo))
     assert_safe(report)
     assert report.format == "nemo" and report.facts["member_formats"] == {"pytorch-zip": 1}
-    targz = gzip.compress(tar_bytes({"ckpt/model.pt": torch_files["sd"], "README.md": b"# hi\n"}))
+    targz = gzip.compress(tar_of({"ckpt/model.pt": torch_files["sd"], "README.md": b"# hi\n"}))
     report = scan(write(tmp_path / "bundle.tar.gz", targz))
     assert_safe(report)
     assert report.format == "tar" and report.facts["containers"] == ["gzip", "tar"]
@@ -442,11 +433,11 @@ def test_lz4_without_the_package_fails_closed(tmp_path: Path, monkeypatch: pytes
 
 def test_malicious_in_tar_and_tar_gz_and_nested_zip(tmp_path: Path) -> None:
     evil = evil_p4(tmp_path)
-    assert_malicious(scan(write(tmp_path / "a.tar", tar_bytes({"model/weights.bin": evil}))))
-    assert_malicious(scan(write(tmp_path / "a.tgz", tar_bytes({"m.pkl": evil}, mode="w:gz"))))
+    assert_malicious(scan(write(tmp_path / "a.tar", tar_of({"model/weights.bin": evil}))))
+    assert_malicious(scan(write(tmp_path / "a.tgz", tar_of({"m.pkl": evil}, mode="w:gz"))))
     inner = zip_bytes({"deep/data.pkl": evil}, zipfile.ZIP_DEFLATED)
     report = scan(
-        write(tmp_path / "nested.tar.gz", gzip.compress(tar_bytes({"pkg/inner.zip": inner, "a.txt": b"x"})))
+        write(tmp_path / "nested.tar.gz", gzip.compress(tar_of({"pkg/inner.zip": inner, "a.txt": b"x"})))
     )
     assert_malicious(report)
     bad = [i for i in report.issues if i.verdict is Verdict.MALICIOUS]
@@ -457,7 +448,7 @@ def test_malicious_in_tar_and_tar_gz_and_nested_zip(tmp_path: Path) -> None:
 
 
 def test_malicious_legacy_torch_tar(tmp_path: Path) -> None:
-    data = tar_bytes(
+    data = tar_of(
         {
             "sys_info": pickle.dumps({"protocol_version": 1001}, protocol=2),
             "pickle": evil_p2(tmp_path),
@@ -487,7 +478,7 @@ def legacy_torch_tar(storage_args: list[bytes], tensor_args: list[bytes]) -> byt
     tensors = pickle.dumps(len(tensor_args), protocol=2)
     for args in tensor_args:
         tensors += args + struct.pack("<ii", 1, 0) + struct.pack("<qqq", 3, 1, 0)
-    return tar_bytes(
+    return tar_of(
         {
             "sys_info": pickle.dumps({"protocol_version": 1001, "little_endian": True}, protocol=2),
             "pickle": pickle.dumps({"w": 1}, protocol=2),
@@ -517,7 +508,7 @@ def test_legacy_torch_tar_records_are_followed(tmp_path: Path) -> None:
 
 def test_tar_path_traversal_is_malicious(tmp_path: Path) -> None:
     report = scan(
-        write(tmp_path / "m.nemo", tar_bytes({"model_config.yaml": b"a: 1\n", "../../.bashrc": b"echo\n"}))
+        write(tmp_path / "m.nemo", tar_of({"model_config.yaml": b"a: 1\n", "../../.bashrc": b"echo\n"}))
     )
     assert_malicious(report)
     assert {i.rule for i in report.issues} == {"container.path-traversal"}
@@ -695,7 +686,7 @@ def test_member_count_bound(tmp_path: Path) -> None:
 
 
 def test_malformed_tar_is_unscannable(tmp_path: Path) -> None:
-    data = bytearray(tar_bytes({"model.pkl": pickle.dumps({"a": 1}, protocol=2) * 100}))
+    data = bytearray(tar_of({"model.pkl": pickle.dumps({"a": 1}, protocol=2) * 100}))
     report = scan(write(tmp_path / "cut.tar", bytes(data[:700])))
     assert report.verdict is Verdict.UNSCANNABLE
 
@@ -732,9 +723,7 @@ def test_not_model_artifacts(tmp_path: Path, content: bytes) -> None:
 
 def test_archives_without_models_are_not_artifacts(tmp_path: Path) -> None:
     assert scan_artifact(write(tmp_path / "docs.zip", zip_bytes({"a.txt": b"x", "b/c.md": b"y"}, 8))) is None
-    assert (
-        scan_artifact(write(tmp_path / "src.tar.gz", tar_bytes({"a.py": b"print(1)\n"}, mode="w:gz"))) is None
-    )
+    assert scan_artifact(write(tmp_path / "src.tar.gz", tar_of({"a.py": b"print(1)\n"}, mode="w:gz"))) is None
     assert scan_artifact(write(tmp_path / "notes.gz", gzip.compress(b"just text\n" * 100))) is None
 
 
@@ -921,7 +910,7 @@ def test_special_files_are_not_artifacts(tmp_path: Path) -> None:
 def test_reports_serialise(tmp_path: Path) -> None:
     import json
 
-    data = gzip.compress(tar_bytes({"m/inner.zip": zip_bytes({"a/data.pkl": evil_p4(tmp_path)})}))
+    data = gzip.compress(tar_of({"m/inner.zip": zip_bytes({"a/data.pkl": evil_p4(tmp_path)})}))
     report = scan(write(tmp_path / "x.tgz", data))
     doc = json.loads(json.dumps(report.to_dict()))
     assert doc["verdict"] == "malicious" and doc["format"] == "tar"
@@ -941,7 +930,7 @@ def _wrappers(data: bytes) -> dict[str, bytes]:
             [Member("archive/data.pkl", pickle.dumps({}, protocol=2)), Member("archive/x", data)]
         ),
         "zip-bad-crc-flags": build_zip([Member("a/weights", data, crc=1, flags=1, method=8)]),
-        "tar.xz": lzma.compress(tar_bytes({"m/model.bin": data})),
+        "tar.xz": lzma.compress(tar_of({"m/model.bin": data})),
     }
 
 
@@ -970,7 +959,7 @@ def test_benign_samples_and_decoys_are_safe_as_files(tmp_path: Path, name: str) 
     except ImportError as exc:
         pytest.skip(f"needs {exc.name}")
     assert_safe(scan(write(tmp_path / "model.bin", data)))
-    assert_safe(scan(write(tmp_path / "model.tgz", gzip.compress(tar_bytes({"m/model.bin": data})))))
+    assert_safe(scan(write(tmp_path / "model.tgz", gzip.compress(tar_of({"m/model.bin": data})))))
 
 
 # ---------- canary and fuzz
@@ -982,7 +971,7 @@ def _malicious_corpus(root: Path) -> Iterator[Path]:
     yield write(root / "c" / "p4.safetensors", evil)
     yield write(root / "c" / "x.gz", gzip.compress(evil))
     yield write(root / "c" / "x.zip", zip_bytes({"a/b": evil}, 8))
-    yield write(root / "c" / "x.tar", tar_bytes({"a": evil}))
+    yield write(root / "c" / "x.tar", tar_of({"a": evil}))
     yield write(root / "c" / "crc.zip", build_zip([Member("a/data.pkl", evil, crc=1, flags=1)]))
 
 
@@ -996,10 +985,10 @@ def _fuzz_seeds() -> list[bytes]:
     root = Path("/nonexistent")
     seeds = [
         zip_bytes({"a/data.pkl": pickle.dumps({"w": [1.0] * 20}, protocol=2), "a/data/0": b"\x00" * 64}, 8),
-        gzip.compress(tar_bytes({"m/x.pkl": pickle.dumps([1, 2], protocol=4), "m/c.yaml": b"a: 1"})),
+        gzip.compress(tar_of({"m/x.pkl": pickle.dumps([1, 2], protocol=4), "m/c.yaml": b"a: 1"})),
         zlib.compress(pickle.dumps({"a": list(range(50))}, protocol=3)),
         build_zip([Member("a/data.pkl", evil_p0(root), descriptor=True), Member("a/z", b"z" * 50, method=8)]),
-        tar_bytes({"pickle": evil_p2(root)}),
+        tar_of({"pickle": evil_p2(root)}),
         bz2.compress(evil_p4(root)),
     ]
     return seeds
